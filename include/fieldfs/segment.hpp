@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fieldfs/result.hpp"
+#include "fieldfs/schema.hpp"
+#include "fieldfs/unique_fd.hpp"
+
+namespace fieldfs {
+
+/// Where the struct lives: a POSIX shared-memory object or a regular file.
+struct Source {
+  enum class Kind { shm, file };
+  Kind kind = Kind::shm;
+  std::string name;  ///< shm: the name without '/'; file: the path as given
+};
+
+/// `NAME`, `/NAME`, `shm:NAME` name a shm object; `file:PATH` or any other path with a '/' a file.
+/// EINVAL: empty, or a shm name that has a '/' inside or is "." or ".."; ENAMETOOLONG: over NAME_MAX.
+Result<Source> parse_source(std::string_view text);
+
+/// How to open a segment.
+struct SegmentOptions {
+  mode_t mode = 0600;      ///< permission bits for a segment fieldfs creates, applied exactly
+  bool create = true;      ///< create a missing segment (else ENOENT)
+  bool read_only = false;  ///< open and map read-only; never create or grow
+  std::uint32_t size = 0;  ///< bytes the struct needs: grown to this, never shrunk
+};
+
+/// A mapped segment. Loads and stores of naturally aligned 1, 2, 4 and 8-byte fields are single
+/// atomic accesses; every access past the segment's current end fails with EIO (never SIGBUS).
+class Segment {
+ public:
+  /// Opens or creates the segment, grows and allocates it to options.size, maps it.
+  /// ENOENT (missing, nocreate), ELOOP (a symbolic link), EISDIR, ENODEV (not a regular file),
+  /// ENOSPC (no room to grow), EACCES, EINVAL (bad source).
+  static Result<Segment> open(const Source& source, const SegmentOptions& options);
+
+  Segment(Segment&& other) noexcept;
+  Segment& operator=(Segment&& other) = delete;
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+  ~Segment();
+
+  /// The field's bytes (leaf.size of them) in one atomic load where the field allows. EIO.
+  Result<std::string> load(const Leaf& leaf) const;
+  /// Stores bytes from parse_value: one atomic store, or a compare-and-swap that keeps the
+  /// neighbours of a bit-field. EIO past the end; EROFS on a read-only segment.
+  Result<void> store(const Leaf& leaf, std::string_view bytes);
+  /// Flushes a file-backed segment to its file (msync); nothing to do for shm. EIO.
+  Result<void> sync() const;
+
+  std::uint32_t size() const { return size_; }
+  bool created() const { return created_; }
+  bool file_backed() const { return file_backed_; }
+  /// The mapping itself, for tests and for programs that share the process.
+  std::byte* data() const { return base_; }
+
+ private:
+  Segment(UniqueFd fd, std::byte* base, std::uint32_t size, bool created, bool file_backed,
+          bool read_only);
+  Result<void> check_range(std::uint64_t offset, std::uint64_t length) const;
+
+  UniqueFd fd_;
+  std::byte* base_ = nullptr;
+  std::uint32_t size_ = 0;
+  bool created_ = false;
+  bool file_backed_ = false;
+  bool read_only_ = false;
+};
+
+}  // namespace fieldfs

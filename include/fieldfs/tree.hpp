@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "fieldfs/result.hpp"
+#include "fieldfs/schema.hpp"
+#include "fieldfs/segment.hpp"
+#include "fieldfs/writer.hpp"
+
+namespace fieldfs {
+
+/// One open() of a field file: its read sample and what it has written so far.
+struct OpenFile {
+  std::uint32_t node = 0;
+  std::mutex mutex;  ///< a descriptor may be shared by threads of the client
+  bool sampled = false;
+  std::string sample;
+  WriteCollector writer;
+};
+
+/// The mounted tree over a segment, in terms of inodes and errno values: everything the FUSE
+/// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
+class Tree {
+ public:
+  Tree(const Schema& schema, Segment& segment, bool read_only);
+
+  const Schema& schema() const { return schema_; }
+  /// The node behind an inode. ENOENT for an inode the schema does not have.
+  Result<std::uint32_t> node_of(std::uint64_t ino) const;
+  /// The child's inode. ENOTDIR, ENOENT.
+  Result<std::uint64_t> lookup(std::uint64_t parent, std::string_view name) const;
+  /// Attributes: fixed modes, owner, times; st_size 4096 for fields (an upper bound, as sysfs).
+  struct stat attributes(std::uint32_t node) const;
+  struct statvfs statistics() const;
+
+  /// open(): EISDIR, EACCES (const field opened for writing), EROFS (ro mount).
+  Result<void> check_open(std::uint32_t node, int flags) const;
+  /// truncate: to 0 changes nothing; any other size EINVAL; EACCES const, EISDIR dirs.
+  Result<void> check_truncate(std::uint32_t node, std::uint64_t size) const;
+  /// A read of `file` at `offset`: offset 0 samples afresh, later offsets continue the sample.
+  Result<std::string_view> read(OpenFile& file, std::uint64_t offset, std::size_t size) const;
+  /// A write of `file` at `offset`, stored once the collected text is a value. EINVAL, ERANGE,
+  /// EFBIG (nothing stored), EIO (segment shrunk).
+  Result<void> write(OpenFile& file, std::uint64_t offset, std::string_view data);
+  /// close(): EINVAL when a partial value was never completed; nothing is stored then.
+  Result<void> flush(OpenFile& file);
+  /// fsync(): msync of a file-backed segment.
+  Result<void> sync() const { return segment_.sync(); }
+
+ private:
+  const Schema& schema_;
+  Segment& segment_;
+  bool read_only_;
+  uid_t uid_;
+  gid_t gid_;
+  struct timespec start_ {};
+};
+
+}  // namespace fieldfs

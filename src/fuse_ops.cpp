@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+// The FUSE boundary: each op turns a request into one call on Tree and one reply.
+// - Inodes are fixed by the schema, so entries and attributes are cached for a day: names and
+//   modes never change, and a LOOKUP or GETATTR round trip is paid once per name.
+// - Every open sets direct_io: no page cache can serve an old value, and each read at offset 0
+//   reaches Tree::read, which samples afresh; later offsets continue that open file's sample, so
+//   a reader that reads one byte at a time (dash's `read`) never mixes two values.
+// - Read-only opens set noflush: close(2) costs no FLUSH round trip. Writers need FLUSH, since an
+//   incomplete value ("-" alone) must fail close() with EINVAL.
+// - O_TRUNC arrives inside OPEN (atomic_o_trunc) and is ignored: only a write replaces a value.
+// - Extended attribute ops are left out: the kernel answers ENOTSUP itself, without a round trip.
+#include "fuse_ops.hpp"
+
+#include <fuse_lowlevel.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <new>
+
+#include "fieldfs/tree.hpp"
+
+namespace fieldfs {
+
+namespace {
+
+constexpr double kForever = 86400.0;
+
+Tree& tree_of(fuse_req_t req) { return *static_cast<Tree*>(fuse_req_userdata(req)); }
+OpenFile& file_of(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
+int err(std::errc e) { return to_errno(e); }
+
+/// Runs an op body; no exception may unwind into libfuse's C frames.
+template <typename F>
+void guarded(fuse_req_t req, F&& body) noexcept {
+  try {
+    body();
+  } catch (const std::bad_alloc&) {
+    fuse_reply_err(req, ENOMEM);
+  } catch (...) {
+    static bool logged = false;
+    if (!logged) std::fprintf(stderr, "fieldfs: unexpected error in a request; replying EIO\n");
+    logged = true;
+    fuse_reply_err(req, EIO);
+  }
+}
+
+void reply_entry(fuse_req_t req, const Tree& t, std::uint64_t ino) {
+  fuse_entry_param e{};
+  e.ino = ino;
+  e.generation = 1;
+  e.entry_timeout = kForever;
+  e.attr_timeout = kForever;
+  if (ino != 0) e.attr = t.attributes(static_cast<std::uint32_t>(ino - 1));
+  fuse_reply_entry(req, &e);
+}
+
+void op_init(void*, fuse_conn_info* conn) noexcept {
+  if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0U) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  conn->want &= ~static_cast<unsigned>(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE);
+}
+
+void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) noexcept {
+  guarded(req, [&] {
+    Tree& t = tree_of(req);
+    auto ino = t.lookup(parent, name);
+    if (!ino && ino.error() == std::errc::no_such_file_or_directory) {
+      return reply_entry(req, t, 0);  // a negative entry, cached as long as a positive one
+    }
+    if (!ino) return void(fuse_reply_err(req, err(ino.error())));
+    reply_entry(req, t, *ino);
+  });
+}
+
+void op_getattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) noexcept {
+  guarded(req, [&] {
+    Tree& t = tree_of(req);
+    auto node = t.node_of(ino);
+    if (!node) return void(fuse_reply_err(req, err(node.error())));
+    struct stat st = t.attributes(*node);
+    fuse_reply_attr(req, &st, kForever);
+  });
+}
+
+void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+                fuse_file_info*) noexcept {
+  guarded(req, [&] {
+    Tree& t = tree_of(req);
+    auto node = t.node_of(ino);
+    if (!node) return void(fuse_reply_err(req, err(node.error())));
+    if ((to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) != 0) {
+      return void(fuse_reply_err(req, EPERM));
+    }
+    if ((to_set & FUSE_SET_ATTR_SIZE) != 0) {
+      auto ok = t.check_truncate(*node, static_cast<std::uint64_t>(attr->st_size));
+      if (!ok) return void(fuse_reply_err(req, err(ok.error())));
+    }
+    struct stat st = t.attributes(*node);  // times are accepted and ignored, as sysfs does
+    fuse_reply_attr(req, &st, kForever);
+  });
+}
+
+void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
+  guarded(req, [&] {
+    Tree& t = tree_of(req);
+    auto node = t.node_of(ino);
+    if (!node) return void(fuse_reply_err(req, err(node.error())));
+    if (auto ok = t.check_open(*node, fi->flags); !ok) {
+      return void(fuse_reply_err(req, err(ok.error())));
+    }
+    auto* file = new OpenFile;
+    file->node = *node;
+    fi->fh = reinterpret_cast<std::uint64_t>(file);
+    fi->direct_io = 1;
+    fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY ? 1 : 0;
+    if (fuse_reply_open(req, fi) == -ENOENT) delete file;  // the opener was interrupted
+  });
+}
+
+void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) noexcept {
+  guarded(req, [&] {
+    OpenFile& f = file_of(fi);
+    std::lock_guard lock(f.mutex);
+    auto text = tree_of(req).read(f, static_cast<std::uint64_t>(off), size);
+    if (!text) return void(fuse_reply_err(req, err(text.error())));
+    fuse_reply_buf(req, text->data(), text->size());
+  });
+}
+
+void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
+              fuse_file_info* fi) noexcept {
+  guarded(req, [&] {
+    OpenFile& f = file_of(fi);
+    std::lock_guard lock(f.mutex);
+    auto ok = tree_of(req).write(f, static_cast<std::uint64_t>(off), {buf, size});
+    if (!ok) return void(fuse_reply_err(req, err(ok.error())));
+    fuse_reply_write(req, size);
+  });
+}
+
+void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
+  guarded(req, [&] {
+    OpenFile& f = file_of(fi);
+    std::lock_guard lock(f.mutex);
+    auto ok = tree_of(req).flush(f);
+    fuse_reply_err(req, ok ? 0 : err(ok.error()));
+  });
+}
+
+void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
+  delete &file_of(fi);
+  fuse_reply_err(req, 0);
+}
+
+void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) noexcept {
+  guarded(req, [&] {
+    auto ok = tree_of(req).sync();
+    fuse_reply_err(req, ok ? 0 : err(ok.error()));
+  });
+}
+
+void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
+  guarded(req, [&] {
+    Tree& t = tree_of(req);
+    auto node = t.node_of(ino);
+    if (!node) return void(fuse_reply_err(req, err(node.error())));
+    if (!t.schema().node(*node).is_dir) return void(fuse_reply_err(req, ENOTDIR));
+    fi->cache_readdir = 1;  // a directory's entries never change
+    fi->keep_cache = 1;
+    fuse_reply_open(req, fi);
+  });
+}
+
+void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) noexcept {
+  guarded(req, [&] {
+    Tree& t = tree_of(req);
+    auto node = t.node_of(ino);
+    if (!node) return void(fuse_reply_err(req, err(node.error())));
+    const Node& dir = t.schema().node(*node);
+    std::string buf(size, '\0');
+    std::size_t used = 0;
+    auto count = static_cast<off_t>(dir.children.size()) + 2;
+    for (off_t i = off; i < count; ++i) {
+      std::uint32_t target = i == 0 ? *node : i == 1 ? dir.parent : dir.children[static_cast<std::size_t>(i - 2)];
+      const char* name = i == 0 ? "." : i == 1 ? ".." : t.schema().node(target).name.c_str();
+      struct stat st {};
+      st.st_ino = target + 1;
+      st.st_mode = t.schema().node(target).is_dir ? S_IFDIR : S_IFREG;
+      std::size_t need = fuse_add_direntry(req, buf.data() + used, size - used, name, &st, i + 1);
+      if (need > size - used) break;
+      used += need;
+    }
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
+void op_statfs(fuse_req_t req, fuse_ino_t) noexcept {
+  guarded(req, [&] {
+    struct statvfs sv = tree_of(req).statistics();
+    fuse_reply_statfs(req, &sv);
+  });
+}
+
+void op_refuse_node(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) noexcept {
+  fuse_reply_err(req, EPERM);
+}
+void op_refuse_dir(fuse_req_t req, fuse_ino_t, const char*, mode_t) noexcept {
+  fuse_reply_err(req, EPERM);
+}
+void op_refuse_name(fuse_req_t req, fuse_ino_t, const char*) noexcept { fuse_reply_err(req, EPERM); }
+void op_refuse_symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) noexcept {
+  fuse_reply_err(req, EPERM);
+}
+void op_refuse_rename(fuse_req_t req, fuse_ino_t, const char*, fuse_ino_t, const char*,
+                      unsigned) noexcept {
+  fuse_reply_err(req, EPERM);
+}
+void op_refuse_link(fuse_req_t req, fuse_ino_t, fuse_ino_t, const char*) noexcept {
+  fuse_reply_err(req, EPERM);
+}
+void op_refuse_create(fuse_req_t req, fuse_ino_t, const char*, mode_t, fuse_file_info*) noexcept {
+  fuse_reply_err(req, EPERM);
+}
+
+fuse_lowlevel_ops make_ops() {
+  fuse_lowlevel_ops ops{};  // by assignment: g++ 12 warns on designated initializers here
+  ops.init = op_init;
+  ops.lookup = op_lookup;
+  ops.getattr = op_getattr;
+  ops.setattr = op_setattr;
+  ops.open = op_open;
+  ops.read = op_read;
+  ops.write = op_write;
+  ops.flush = op_flush;
+  ops.release = op_release;
+  ops.fsync = op_fsync;
+  ops.opendir = op_opendir;
+  ops.readdir = op_readdir;
+  ops.statfs = op_statfs;
+  ops.mknod = op_refuse_node;
+  ops.mkdir = op_refuse_dir;
+  ops.unlink = op_refuse_name;
+  ops.rmdir = op_refuse_name;
+  ops.symlink = op_refuse_symlink;
+  ops.rename = op_refuse_rename;
+  ops.link = op_refuse_link;
+  ops.create = op_refuse_create;
+  return ops;
+}
+
+}  // namespace
+
+const fuse_lowlevel_ops& operations() {
+  static const fuse_lowlevel_ops ops = make_ops();
+  return ops;
+}
+
+}  // namespace fieldfs

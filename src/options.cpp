@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: MIT
+#include "options.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string_view>
+
+namespace fieldfs {
+
+namespace {
+
+/// Options mount(8) adds or that mean nothing for fieldfs: accepted and dropped.
+constexpr std::string_view kIgnored[] = {
+    "rw", "defaults", "_netdev", "nofail", "auto", "noauto", "user", "users", "nouser",
+    "owner", "relatime", "norelatime", "strictatime", "lazytime", "nolazytime", "atime",
+    "noatime", "diratime", "nodiratime", "loop", "silent", "loud"};
+
+bool parse_unsigned(std::string_view text, int base, unsigned& out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
+  return !text.empty() && ec == std::errc{} && ptr == text.data() + text.size();
+}
+
+/// Applies one `-o` item; returns a reason if it is malformed.
+std::string apply_option(std::string_view item, Options& o) {
+  auto eq = item.find('=');
+  std::string_view key = item.substr(0, eq);
+  std::string_view value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
+  bool has_value = eq != std::string_view::npos;
+  auto needs_value = [&] { return std::string("-o ") + std::string(key) + ": needs a value"; };
+  if (key == "schema") {
+    if (value.empty()) return needs_value();
+    o.schema_file = value;
+  } else if (key == "struct") {
+    if (value.empty()) return needs_value();
+    o.struct_name = value;
+  } else if (key == "include") {
+    if (value.empty()) return needs_value();
+    o.include_dirs.emplace_back(value);
+  } else if (key == "mode") {
+    unsigned m = 0;
+    if (!parse_unsigned(value, 8, m) || m > 07777) {
+      return "-o mode=" + std::string(value) + ": not an octal mode (e.g. 0640)";
+    }
+    o.mode = static_cast<mode_t>(m);
+  } else if (key == "poll_ms") {
+    if (!parse_unsigned(value, 10, o.poll_ms) || o.poll_ms == 0 || o.poll_ms > 60000) {
+      return "-o poll_ms=" + std::string(value) + ": not a number of milliseconds (1-60000)";
+    }
+  } else if (key == "threads") {
+    if (!parse_unsigned(value, 10, o.threads) || o.threads == 0 || o.threads > 64) {
+      return "-o threads=" + std::string(value) + ": not a thread count (1-64)";
+    }
+  } else if (key == "nocreate" && !has_value) {
+    o.create = false;
+  } else if (key == "ro" && !has_value) {
+    o.read_only = true;
+    o.fuse_options.emplace_back("ro");
+  } else if (std::find(std::begin(kIgnored), std::end(kIgnored), key) != std::end(kIgnored) ||
+             key.starts_with("x-") || key == "comment") {
+    // accepted for mount(8) and fstab; nothing to do
+  } else if (!item.empty()) {
+    o.fuse_options.emplace_back(item);
+  }
+  return {};
+}
+
+std::string apply_option_list(std::string_view list, Options& o) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    if (auto why = apply_option(list.substr(0, comma), o); !why.empty()) return why;
+    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+ParsedOptions parse_options(const std::vector<std::string>& args) {
+  ParsedOptions r;
+  Options& o = r.options;
+  std::vector<std::string> positional;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view a = args[i];
+    if (a == "-o") {
+      if (i + 1 == args.size()) return {o, "-o: needs an option list"};
+      r.error = apply_option_list(args[++i], o);
+    } else if (a.starts_with("-o")) {
+      r.error = apply_option_list(a.substr(2), o);
+    } else if (a == "-f") {
+      o.foreground = true;
+    } else if (a == "-d" || a == "--debug") {
+      o.debug = o.foreground = true;
+    } else if (a == "-s") {
+      o.single_thread = true;
+    } else if (a == "-h" || a == "--help") {
+      o.help = true;
+    } else if (a == "-V" || a == "--version") {
+      o.version = true;
+    } else if (a == "--layout") {
+      o.layout = true;
+    } else if (a.size() > 1 && a[0] == '-') {
+      return {o, std::string(a) + ": unknown flag (see fieldfs --help)"};
+    } else {
+      positional.emplace_back(a);
+    }
+    if (!r.error.empty()) return r;
+  }
+  if (o.help || o.version) return r;
+  std::size_t wanted = o.layout ? 0 : 2;
+  if (positional.size() < wanted) {
+    return {o, "missing " + std::string(positional.empty() ? "SOURCE and MOUNTPOINT" : "MOUNTPOINT") +
+                   " (usage: fieldfs [OPTIONS] SOURCE MOUNTPOINT)"};
+  }
+  if (positional.size() > wanted && !(o.layout && positional.size() <= 2)) {
+    return {o, positional.back() + ": unexpected argument"};
+  }
+  if (positional.size() >= 1) o.source = positional[0];
+  if (positional.size() >= 2) o.mountpoint = positional[1];
+  return r;
+}
+
+std::string usage_text() {
+  return R"(usage: fieldfs [OPTIONS] SOURCE MOUNTPOINT
+       mount -t fuse.fieldfs SOURCE MOUNTPOINT [-o OPTIONS]
+
+Mounts a C struct in shared memory as a directory with one text file per field.
+
+SOURCE:  NAME, /NAME or shm:NAME   a POSIX shared-memory object (/dev/shm/NAME)
+         PATH with a '/', file:PATH a regular file, mapped MAP_SHARED
+
+Flags:
+  -f              stay in the foreground
+  -d              debug output (implies -f)
+  -s              single-threaded request loop (the default; see -o threads=N)
+  -h, --help      this text
+  -V, --version   print the version
+  --layout        print the struct's layout and exit without mounting
+
+Options (-o a,b=c):
+  schema=FILE     C header that defines the struct (default: struct foo { int bar; int baz; })
+  struct=NAME     which struct of FILE (default: the last one defined)
+  include=DIR     extra header search directory
+  mode=OCTAL      permission bits for a segment fieldfs creates (default 0600)
+  nocreate        fail instead of creating a missing segment
+  ro              read-only mount: fields are 0444, writes fail with EROFS
+  threads=N       serve requests with up to N threads (default: 1)
+  poll_ms=N       how often watched fields are sampled (default 10)
+  and FUSE's own: allow_other, default_permissions, fsname=, subtype=, max_read=, ...
+)";
+}
+
+}  // namespace fieldfs

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace fieldfs {
+
+/// Everything the command line (or mount(8)'s helper, or fstab) asked for.
+struct Options {
+  std::string source;
+  std::string mountpoint;
+  bool foreground = false;
+  bool debug = false;
+  bool single_thread = false;
+  unsigned threads = 0;  ///< -o threads=N: 0 picks the default loop
+  bool help = false;
+  bool version = false;
+  bool layout = false;
+  bool read_only = false;
+  bool create = true;
+  mode_t mode = 0600;
+  unsigned poll_ms = 10;
+  std::string schema_file;
+  std::string struct_name;
+  std::vector<std::string> include_dirs;
+  std::vector<std::string> fuse_options;  ///< passed on to libfuse as -o
+};
+
+/// The outcome of parsing: options, or a one-line reason (without the "fieldfs: " prefix).
+struct ParsedOptions {
+  Options options;
+  std::string error;
+};
+
+/// Parses argv as `fieldfs [OPTIONS] SOURCE MOUNTPOINT`, options anywhere, `-o a,b=c` repeated.
+ParsedOptions parse_options(const std::vector<std::string>& args);
+
+/// The text of --help.
+std::string usage_text();
+
+}  // namespace fieldfs

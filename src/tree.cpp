@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#include "fieldfs/tree.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "fieldfs/codec.hpp"
+
+namespace fieldfs {
+
+namespace {
+constexpr std::uint32_t kBlock = 4096;
+}
+
+Tree::Tree(const Schema& schema, Segment& segment, bool read_only)
+    : schema_(schema), segment_(segment), read_only_(read_only), uid_(getuid()), gid_(getgid()) {
+  clock_gettime(CLOCK_REALTIME, &start_);
+}
+
+Result<std::uint32_t> Tree::node_of(std::uint64_t ino) const {
+  if (ino == 0 || ino > schema_.node_count()) return fail(std::errc::no_such_file_or_directory);
+  return static_cast<std::uint32_t>(ino - 1);
+}
+
+Result<std::uint64_t> Tree::lookup(std::uint64_t parent, std::string_view name) const {
+  auto dir = node_of(parent);
+  if (!dir) return Error{dir.error()};
+  if (!schema_.node(*dir).is_dir) return fail(std::errc::not_a_directory);
+  auto child = schema_.find(*dir, name);
+  if (!child) return fail(std::errc::no_such_file_or_directory);
+  return std::uint64_t{*child} + 1;
+}
+
+struct stat Tree::attributes(std::uint32_t node) const {
+  const Node& n = schema_.node(node);
+  struct stat st {};
+  st.st_ino = node + 1;
+  st.st_uid = uid_;
+  st.st_gid = gid_;
+  st.st_atim = st.st_mtim = st.st_ctim = start_;
+  st.st_blksize = kBlock;
+  if (n.is_dir) {
+    st.st_mode = S_IFDIR | 0755;
+    st.st_nlink = 2;
+    for (auto c : n.children) st.st_nlink += schema_.node(c).is_dir ? 1U : 0U;
+    st.st_size = kBlock;
+  } else {
+    bool writable = !n.leaf.is_const && !read_only_;
+    st.st_mode = S_IFREG | (writable ? 0644 : 0444);
+    st.st_nlink = 1;
+    st.st_size = kBlock;
+  }
+  return st;
+}
+
+struct statvfs Tree::statistics() const {
+  struct statvfs sv {};
+  sv.f_bsize = sv.f_frsize = kBlock;
+  sv.f_blocks = (schema_.size() + kBlock - 1) / kBlock;
+  sv.f_files = schema_.node_count();
+  sv.f_namemax = 255;
+  return sv;
+}
+
+Result<void> Tree::check_open(std::uint32_t node, int flags) const {
+  const Node& n = schema_.node(node);
+  if (n.is_dir) return fail(std::errc::is_a_directory);
+  if ((flags & O_ACCMODE) == O_RDONLY) return {};
+  if (read_only_) return fail(std::errc::read_only_file_system);
+  if (n.leaf.is_const) return fail(std::errc::permission_denied);
+  return {};
+}
+
+Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const {
+  if (auto ok = check_open(node, O_WRONLY); !ok) return ok;
+  if (size != 0) return fail(std::errc::invalid_argument);
+  return {};
+}
+
+Result<std::string_view> Tree::read(OpenFile& file, std::uint64_t offset,
+                                          std::size_t size) const {
+  if (offset == 0 || !file.sampled) {
+    const Leaf& leaf = schema_.node(file.node).leaf;
+    auto bytes = segment_.load(leaf);
+    if (!bytes) return Error{bytes.error()};
+    file.sample = format_value(schema_, leaf, *bytes);
+    file.sampled = true;
+  }
+  std::string_view all = file.sample;
+  if (offset >= all.size()) return std::string_view{};
+  return all.substr(offset, size);
+}
+
+Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view data) {
+  const Leaf& leaf = schema_.node(file.node).leaf;
+  auto value = file.writer.write(schema_, leaf, offset, data);
+  if (!value) return Error{value.error()};
+  if (!value->has_value()) return {};
+  return segment_.store(leaf, **value);
+}
+
+Result<void> Tree::flush(OpenFile& file) { return file.writer.finish(); }
+
+}  // namespace fieldfs
