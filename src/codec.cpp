@@ -224,11 +224,21 @@ std::uint64_t bit_mask(const Leaf& leaf) {
 std::string format_value(const Schema& schema, const Leaf& leaf, std::string_view bytes) {
   std::string text;
   switch (leaf.type) {
-    case Type::f32: text = format_float<float>(bytes); break;
-    case Type::f64: text = format_float<double>(bytes); break;
-    case Type::boolean: text = unpack(leaf, bytes) != 0 ? "1" : "0"; break;
-    case Type::chars: text.assign(bytes.substr(0, bytes.find('\0'))); break;
-    default: text = format_integer(schema, leaf, unpack(leaf, bytes)); break;
+    case Type::f32:
+      text = format_float<float>(bytes);
+      break;
+    case Type::f64:
+      text = format_float<double>(bytes);
+      break;
+    case Type::boolean:
+      text = unpack(leaf, bytes) != 0 ? "1" : "0";
+      break;
+    case Type::chars:
+      text.assign(bytes.substr(0, bytes.find('\0')));
+      break;
+    default:
+      text = format_integer(schema, leaf, unpack(leaf, bytes));
+      break;
   }
   text.push_back('\n');
   return text;
@@ -244,10 +254,14 @@ Result<std::optional<std::string>> parse_value(const Schema& schema, const Leaf&
   std::string_view s = trim(ended ? text.substr(0, newline) : text);
   if (s.empty()) return ended ? Parsed(fail(std::errc::invalid_argument)) : kIncomplete;
   switch (leaf.type) {
-    case Type::f32: return parse_float<float>(leaf, s, ended);
-    case Type::f64: return parse_float<double>(leaf, s, ended);
-    case Type::boolean: return parse_bool(leaf, s, ended);
-    default: return parse_integer(schema, leaf, s, ended);
+    case Type::f32:
+      return parse_float<float>(leaf, s, ended);
+    case Type::f64:
+      return parse_float<double>(leaf, s, ended);
+    case Type::boolean:
+      return parse_bool(leaf, s, ended);
+    default:
+      return parse_integer(schema, leaf, s, ended);
   }
 }
 

@@ -15,6 +15,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 #include <new>
 
 #include "fieldfs/tree.hpp"
@@ -28,6 +29,15 @@ constexpr double kForever = 86400.0;
 Tree& tree_of(fuse_req_t req) { return *static_cast<Tree*>(fuse_req_userdata(req)); }
 OpenFile& file_of(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 int err(std::errc e) { return to_errno(e); }
+
+/// Runs `body` on the open file under its lock. The lock must be released before the reply:
+/// once the client has its answer it may close, and RELEASE (on another thread) frees the file.
+template <typename F>
+auto locked(fuse_file_info* fi, F&& body) {
+  OpenFile& f = file_of(fi);
+  std::lock_guard lock(f.mutex);
+  return body(f);
+}
 
 /// Runs an op body; no exception may unwind into libfuse's C frames.
 template <typename F>
@@ -118,9 +128,11 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
 
 void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info* fi) noexcept {
   guarded(req, [&] {
-    OpenFile& f = file_of(fi);
-    std::lock_guard lock(f.mutex);
-    auto text = tree_of(req).read(f, static_cast<std::uint64_t>(off), size);
+    auto text = locked(fi, [&](OpenFile& f) -> Result<std::string> {
+      auto part = tree_of(req).read(f, static_cast<std::uint64_t>(off), size);
+      if (!part) return Error{part.error()};
+      return std::string(*part);
+    });
     if (!text) return void(fuse_reply_err(req, err(text.error())));
     fuse_reply_buf(req, text->data(), text->size());
   });
@@ -129,9 +141,9 @@ void op_read(fuse_req_t req, fuse_ino_t, size_t size, off_t off, fuse_file_info*
 void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t off,
               fuse_file_info* fi) noexcept {
   guarded(req, [&] {
-    OpenFile& f = file_of(fi);
-    std::lock_guard lock(f.mutex);
-    auto ok = tree_of(req).write(f, static_cast<std::uint64_t>(off), {buf, size});
+    auto ok = locked(fi, [&](OpenFile& f) {
+      return tree_of(req).write(f, static_cast<std::uint64_t>(off), {buf, size});
+    });
     if (!ok) return void(fuse_reply_err(req, err(ok.error())));
     fuse_reply_write(req, size);
   });
@@ -139,9 +151,7 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
 
 void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
   guarded(req, [&] {
-    OpenFile& f = file_of(fi);
-    std::lock_guard lock(f.mutex);
-    auto ok = tree_of(req).flush(f);
+    auto ok = locked(fi, [&](OpenFile& f) { return tree_of(req).flush(f); });
     fuse_reply_err(req, ok ? 0 : err(ok.error()));
   });
 }
@@ -180,7 +190,9 @@ void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_fil
     std::size_t used = 0;
     auto count = static_cast<off_t>(dir.children.size()) + 2;
     for (off_t i = off; i < count; ++i) {
-      std::uint32_t target = i == 0 ? *node : i == 1 ? dir.parent : dir.children[static_cast<std::size_t>(i - 2)];
+      std::uint32_t target = i == 0   ? *node
+                             : i == 1 ? dir.parent
+                                      : dir.children[static_cast<std::size_t>(i - 2)];
       const char* name = i == 0 ? "." : i == 1 ? ".." : t.schema().node(target).name.c_str();
       struct stat st {};
       st.st_ino = target + 1;
@@ -206,7 +218,9 @@ void op_refuse_node(fuse_req_t req, fuse_ino_t, const char*, mode_t, dev_t) noex
 void op_refuse_dir(fuse_req_t req, fuse_ino_t, const char*, mode_t) noexcept {
   fuse_reply_err(req, EPERM);
 }
-void op_refuse_name(fuse_req_t req, fuse_ino_t, const char*) noexcept { fuse_reply_err(req, EPERM); }
+void op_refuse_name(fuse_req_t req, fuse_ino_t, const char*) noexcept {
+  fuse_reply_err(req, EPERM);
+}
 void op_refuse_symlink(fuse_req_t req, const char*, fuse_ino_t, const char*) noexcept {
   fuse_reply_err(req, EPERM);
 }

@@ -13,7 +13,6 @@
 #include "session.hpp"
 #include "startup.hpp"
 
-
 int main(int argc, char** argv) {
   using namespace fieldfs;
   auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));

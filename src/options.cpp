@@ -11,9 +11,10 @@ namespace {
 
 /// Options mount(8) adds or that mean nothing for fieldfs: accepted and dropped.
 constexpr std::string_view kIgnored[] = {
-    "rw", "defaults", "_netdev", "nofail", "auto", "noauto", "user", "users", "nouser",
-    "owner", "relatime", "norelatime", "strictatime", "lazytime", "nolazytime", "atime",
-    "noatime", "diratime", "nodiratime", "loop", "silent", "loud"};
+    "rw",          "defaults", "_netdev",    "nofail", "auto",     "noauto",
+    "user",        "users",    "nouser",     "owner",  "relatime", "norelatime",
+    "strictatime", "lazytime", "nolazytime", "atime",  "noatime",  "diratime",
+    "nodiratime",  "loop",     "silent",     "loud"};
 
 bool parse_unsigned(std::string_view text, int base, unsigned& out) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out, base);
@@ -108,7 +109,8 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
   if (o.help || o.version) return r;
   std::size_t wanted = o.layout ? 0 : 2;
   if (positional.size() < wanted) {
-    return {o, "missing " + std::string(positional.empty() ? "SOURCE and MOUNTPOINT" : "MOUNTPOINT") +
+    return {o, "missing " +
+                   std::string(positional.empty() ? "SOURCE and MOUNTPOINT" : "MOUNTPOINT") +
                    " (usage: fieldfs [OPTIONS] SOURCE MOUNTPOINT)"};
   }
   if (positional.size() > wanted && !(o.layout && positional.size() <= 2)) {

@@ -15,18 +15,30 @@ bool is_signed(Type t) {
 
 std::string_view type_keyword(Type t) {
   switch (t) {
-    case Type::i8: return "int8_t";
-    case Type::u8: return "uint8_t";
-    case Type::i16: return "int16_t";
-    case Type::u16: return "uint16_t";
-    case Type::i32: return "int32_t";
-    case Type::u32: return "uint32_t";
-    case Type::i64: return "int64_t";
-    case Type::u64: return "uint64_t";
-    case Type::f32: return "float";
-    case Type::f64: return "double";
-    case Type::boolean: return "bool";
-    case Type::chars: return "char[]";
+    case Type::i8:
+      return "int8_t";
+    case Type::u8:
+      return "uint8_t";
+    case Type::i16:
+      return "int16_t";
+    case Type::u16:
+      return "uint16_t";
+    case Type::i32:
+      return "int32_t";
+    case Type::u32:
+      return "uint32_t";
+    case Type::i64:
+      return "int64_t";
+    case Type::u64:
+      return "uint64_t";
+    case Type::f32:
+      return "float";
+    case Type::f64:
+      return "double";
+    case Type::boolean:
+      return "bool";
+    case Type::chars:
+      return "char[]";
   }
   return "?";
 }

@@ -2,6 +2,8 @@
 // Access to the mapping. Another process may shrink the segment at any moment, so every access
 // checks the current size (fstat) and runs under a SIGBUS guard for the shrink that lands between
 // the check and the access: the handler jumps back and the access fails with EIO.
+#include "fieldfs/segment.hpp"
+
 #include <setjmp.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -13,7 +15,6 @@
 #include <mutex>
 
 #include "fieldfs/codec.hpp"
-#include "fieldfs/segment.hpp"
 
 namespace fieldfs {
 
@@ -119,8 +120,8 @@ void merge_out(std::byte* dst, const char* src, std::size_t n, std::uint64_t mas
 
 }  // namespace
 
-Segment::Segment(UniqueFd fd, std::byte* base, std::uint32_t size, bool created,
-                 bool file_backed, bool read_only)
+Segment::Segment(UniqueFd fd, std::byte* base, std::uint32_t size, bool created, bool file_backed,
+                 bool read_only)
     : fd_(std::move(fd)),
       base_(base),
       size_(size),

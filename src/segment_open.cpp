@@ -53,9 +53,8 @@ int open_flags(const SegmentOptions& o) {
 /// Opens `name` (shm) or `path` (file), creating it with exactly `mode` if allowed and missing.
 Result<UniqueFd> open_fd(const Source& source, const SegmentOptions& o, bool& created) {
   auto do_open = [&](int flags) {
-    return source.kind == Source::Kind::shm
-               ? ::shm_open(source.name.c_str(), flags, o.mode)
-               : ::open(source.name.c_str(), flags, o.mode);
+    return source.kind == Source::Kind::shm ? ::shm_open(source.name.c_str(), flags, o.mode)
+                                            : ::open(source.name.c_str(), flags, o.mode);
   };
   if (source.kind == Source::Kind::file) {
     struct stat st {};

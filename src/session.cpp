@@ -69,7 +69,7 @@ int serve(Tree& tree, const Options& o) {
   if (fuse_set_signal_handlers(se) == 0) {
     if (fuse_session_mount(se, o.mountpoint.c_str()) == 0) {
       fuse_daemonize(o.foreground ? 1 : 0);
-      status = run_loop(se, o) == 0 ? 0 : 1;
+      status = run_loop(se, o) < 0 ? 1 : 0;  // > 0: the signal that stopped it
       fuse_session_unmount(se);
     }
     fuse_remove_signal_handlers(se);

@@ -15,7 +15,8 @@ int startup_failure(const std::string& why) {
 
 std::optional<Schema> load_schema(const Options& o) {
   if (o.schema_file.empty()) return Schema::builtin_foo();
-  startup_failure("-o schema=" + o.schema_file + ": C header schemas are not available in this build");
+  startup_failure("-o schema=" + o.schema_file +
+                  ": C header schemas are not available in this build");
   return std::nullopt;
 }
 
@@ -25,8 +26,8 @@ std::string check_mountpoint(const std::string& path) {
     int e = errno;
     std::string why = path + ": " + errno_text(e);
     if (e == ENOTCONN) {
-      why += " (a stale mount, left by a daemon that died; clear it with: fusermount3 -uz " +
-             path + ")";
+      why += " (a stale mount, left by a daemon that died; clear it with: fusermount3 -uz " + path +
+             ")";
     }
     return why;
   }

@@ -79,8 +79,7 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
   return {};
 }
 
-Result<std::string_view> Tree::read(OpenFile& file, std::uint64_t offset,
-                                          std::size_t size) const {
+Result<std::string_view> Tree::read(OpenFile& file, std::uint64_t offset, std::size_t size) const {
   if (offset == 0 || !file.sampled) {
     const Leaf& leaf = schema_.node(file.node).leaf;
     auto bytes = segment_.load(leaf);

@@ -58,6 +58,8 @@ class [[nodiscard]] Result<void> {
 inline int to_errno(std::errc e) { return static_cast<int>(e); }
 
 /// "No such file or directory" for ENOENT: thread-safe, unlike strerror.
-inline std::string errno_text(int e) { return std::error_code(e, std::generic_category()).message(); }
+inline std::string errno_text(int e) {
+  return std::error_code(e, std::generic_category()).message();
+}
 
 }  // namespace fieldfs

@@ -29,12 +29,12 @@ struct Enumerator {
 /// Where a scalar field lives in the segment and how its bytes read as text.
 struct Leaf {
   Type type = Type::i32;
-  std::uint32_t offset = 0;     ///< byte offset from the start of the struct (storage unit)
-  std::uint32_t size = 0;       ///< bytes at offset: the type's size, N for char[N]
-  std::uint8_t bit_offset = 0;  ///< bit-fields: lowest bit inside the storage unit
-  std::uint8_t bit_width = 0;   ///< 0 unless a bit-field
-  bool is_const = false;        ///< read-only file (0444); writes fail with EACCES
-  std::int32_t enum_index = -1; ///< >= 0: index into Schema::enumerators()
+  std::uint32_t offset = 0;      ///< byte offset from the start of the struct (storage unit)
+  std::uint32_t size = 0;        ///< bytes at offset: the type's size, N for char[N]
+  std::uint8_t bit_offset = 0;   ///< bit-fields: lowest bit inside the storage unit
+  std::uint8_t bit_width = 0;    ///< 0 unless a bit-field
+  bool is_const = false;         ///< read-only file (0444); writes fail with EACCES
+  std::int32_t enum_index = -1;  ///< >= 0: index into Schema::enumerators()
 };
 
 /// A file (leaf) or a directory (struct, union, array) of the mounted tree.

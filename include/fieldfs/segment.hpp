@@ -22,7 +22,8 @@ struct Source {
 };
 
 /// `NAME`, `/NAME`, `shm:NAME` name a shm object; `file:PATH` or any other path with a '/' a file.
-/// EINVAL: empty, or a shm name that has a '/' inside or is "." or ".."; ENAMETOOLONG: over NAME_MAX.
+/// EINVAL: empty, or a shm name that has a '/' inside or is "." or ".."; ENAMETOOLONG: over
+/// NAME_MAX.
 Result<Source> parse_source(std::string_view text);
 
 /// How to open a segment.

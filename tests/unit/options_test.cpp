@@ -1,1 +1,78 @@
+// SPDX-License-Identifier: MIT
+#include "options.hpp"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace fieldfs {
+namespace {
+
+ParsedOptions parse(std::vector<std::string> args) { return parse_options(args); }
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+TEST(OptionsTest, TakesSourceAndMountpointAndFlagsAnywhere) {
+  auto r = parse({"-f", "such_foo", "-s", "/mnt/foo", "-d"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.source, "such_foo");
+  EXPECT_EQ(r.options.mountpoint, "/mnt/foo");
+  EXPECT_TRUE(r.options.foreground);
+  EXPECT_TRUE(r.options.single_thread);
+  EXPECT_TRUE(r.options.debug);
+}
+
+TEST(OptionsTest, ParsesOurOptionsAndPassesFuseOnesOn) {
+  auto r = parse({"src", "mnt", "-o", "ro,mode=0640,nocreate,allow_other", "-opoll_ms=5", "-o",
+                  "schema=/x.h,struct=foo,include=/inc,fsname=foo"});
+  ASSERT_EQ(r.error, "");
+  const Options& o = r.options;
+  EXPECT_TRUE(o.read_only);
+  EXPECT_EQ(o.mode, 0640U);
+  EXPECT_FALSE(o.create);
+  EXPECT_EQ(o.poll_ms, 5U);
+  EXPECT_EQ(o.schema_file, "/x.h");
+  EXPECT_EQ(o.struct_name, "foo");
+  EXPECT_EQ(o.include_dirs, std::vector<std::string>{"/inc"});
+  EXPECT_TRUE(has(o.fuse_options, "allow_other"));
+  EXPECT_TRUE(has(o.fuse_options, "fsname=foo"));
+  EXPECT_TRUE(has(o.fuse_options, "ro")) << "the kernel mount is read-only too";
+}
+
+TEST(OptionsTest, AcceptsWhatMountAddsAndDropsWhatMeansNothing) {
+  auto r = parse({"such_foo", "/mnt/foo", "-o",
+                  "rw,relatime,noatime,dev,suid,nodev,nosuid,exec,noexec,_netdev,nofail,defaults"});
+  ASSERT_EQ(r.error, "");
+  for (auto dropped : {"rw", "relatime", "noatime", "_netdev", "nofail", "defaults"}) {
+    EXPECT_FALSE(has(r.options.fuse_options, dropped)) << dropped;
+  }
+  EXPECT_TRUE(has(r.options.fuse_options, "nosuid")) << "mount flags libfuse knows go on";
+}
+
+TEST(OptionsTest, ExplainsEveryMistakeInOneLine) {
+  EXPECT_NE(parse({"such_foo"}).error.find("missing MOUNTPOINT"), std::string::npos);
+  EXPECT_NE(parse({}).error.find("missing SOURCE and MOUNTPOINT"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "c"}).error.find("c: unexpected argument"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-o", "mode=999"}).error.find("not an octal mode"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-o", "mode="}).error.find("not an octal mode"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-o", "poll_ms=0"}).error.find("poll_ms"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-o", "schema="}).error.find("needs a value"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-x"}).error.find("unknown flag"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-o"}).error.find("needs an option list"), std::string::npos);
+  for (auto& r : {parse({"a"}), parse({"a", "b", "-x"})}) {
+    EXPECT_EQ(r.error.find('\n'), std::string::npos);
+  }
+}
+
+TEST(OptionsTest, HelpVersionAndLayoutNeedNoMountpoint) {
+  EXPECT_EQ(parse({"-h"}).error, "");
+  EXPECT_TRUE(parse({"--help"}).options.help);
+  EXPECT_TRUE(parse({"-V"}).options.version);
+  EXPECT_EQ(parse({"--layout"}).error, "");
+  EXPECT_EQ(parse({"--layout", "-o", "schema=x.h"}).options.schema_file, "x.h");
+}
+
+}  // namespace
+}  // namespace fieldfs
