@@ -26,7 +26,7 @@ namespace {
 
 constexpr double kForever = 86400.0;
 
-Tree& tree_of(fuse_req_t req) { return *static_cast<Tree*>(fuse_req_userdata(req)); }
+Tree& tree_of(fuse_req_t req) { return static_cast<Served*>(fuse_req_userdata(req))->tree; }
 OpenFile& file_of(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 int err(std::errc e) { return to_errno(e); }
 
@@ -64,9 +64,11 @@ void reply_entry(fuse_req_t req, const Tree& t, std::uint64_t ino) {
   fuse_reply_entry(req, &e);
 }
 
-void op_init(void*, fuse_conn_info* conn) noexcept {
+void op_init(void* userdata, fuse_conn_info* conn) noexcept {
+  auto* served = static_cast<Served*>(userdata);
   if ((conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) != 0U) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
   conn->want &= ~static_cast<unsigned>(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE);
+  conn->max_read = served->max_read;  // libfuse insists that init() repeats -o max_read
 }
 
 void op_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) noexcept {

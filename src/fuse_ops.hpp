@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "fieldfs/tree.hpp"
+
 struct fuse_lowlevel_ops;
 
 namespace fieldfs {
 
-/// The op table; each op's userdata is the fieldfs::Tree being served.
+/// What the ops are given as userdata.
+struct Served {
+  Tree& tree;
+  unsigned max_read;  ///< the -o max_read the session was created with
+};
+
+/// The op table; each op's userdata is a Served.
 const fuse_lowlevel_ops& operations();
 
 }  // namespace fieldfs

@@ -51,6 +51,10 @@ std::string apply_option(std::string_view item, Options& o) {
     if (!parse_unsigned(value, 10, o.threads) || o.threads == 0 || o.threads > 64) {
       return "-o threads=" + std::string(value) + ": not a thread count (1-64)";
     }
+  } else if (key == "max_read") {
+    if (!parse_unsigned(value, 10, o.max_read) || o.max_read < 4096) {
+      return "-o max_read=" + std::string(value) + ": not a byte count of 4096 or more";
+    }
   } else if (key == "nocreate" && !has_value) {
     o.create = false;
   } else if (key == "ro" && !has_value) {
@@ -146,6 +150,7 @@ Options (-o a,b=c):
   nocreate        fail instead of creating a missing segment
   ro              read-only mount: fields are 0444, writes fail with EROFS
   threads=N       serve requests with up to N threads (default: 1)
+  max_read=N      largest read request in bytes (default 4096)
   poll_ms=N       how often watched fields are sampled (default 10)
   and FUSE's own: allow_other, default_permissions, fsname=, subtype=, max_read=, ...
 )";

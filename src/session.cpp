@@ -37,7 +37,8 @@ std::string escape_commas(const std::string& s) {
 
 /// The argv libfuse parses: our FUSE options, with fsname= and subtype= unless given.
 std::vector<std::string> fuse_argv(const Options& o) {
-  std::string opts = "fsname=" + escape_commas(o.source) + ",subtype=fieldfs";
+  std::string opts = "fsname=" + escape_commas(o.source) + ",subtype=fieldfs,max_read=" +
+                     std::to_string(o.max_read);
   for (const auto& f : o.fuse_options) opts += "," + f;
   std::vector<std::string> argv{"fieldfs", "-o", opts};
   if (o.debug) argv.emplace_back("-d");
@@ -62,7 +63,8 @@ int serve(Tree& tree, const Options& o) {
   std::vector<char*> argv;
   for (auto& s : strings) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  fuse_session* se = fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &tree);
+  Served served{tree, o.max_read};
+  fuse_session* se = fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &served);
   fuse_opt_free_args(&args);
   if (se == nullptr) return 1;
   int status = 1;

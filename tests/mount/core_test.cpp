@@ -87,6 +87,12 @@ TEST_F(MountTest, CreatesTheSegmentWithMode0600SizedToTheStruct) {
   EXPECT_EQ(st.st_size, 8);
 }
 
+TEST_F(MountTest, ALargerMaxReadStillMountsAndReads) {
+  start({"-o", "max_read=65536"});
+  foo()[0] = 8;
+  EXPECT_EQ(sh("cat " + at("bar")).out, "8\n");
+}
+
 TEST_F(MountTest, ModeOptionIsAppliedExactlyWhateverTheUmask) {
   mode_t old = ::umask(0077);
   start({"-o", "mode=0664"});

@@ -33,6 +33,8 @@ TEST(OptionsTest, ParsesOurOptionsAndPassesFuseOnesOn) {
   EXPECT_EQ(o.mode, 0640U);
   EXPECT_FALSE(o.create);
   EXPECT_EQ(o.poll_ms, 5U);
+  EXPECT_EQ(o.max_read, 4096U) << "one page unless asked";
+  EXPECT_EQ(parse({"a", "b", "-o", "max_read=65536"}).options.max_read, 65536U);
   EXPECT_EQ(o.schema_file, "/x.h");
   EXPECT_EQ(o.struct_name, "foo");
   EXPECT_EQ(o.include_dirs, std::vector<std::string>{"/inc"});
@@ -60,6 +62,7 @@ TEST(OptionsTest, ExplainsEveryMistakeInOneLine) {
   EXPECT_NE(parse({"a", "b", "-o", "poll_ms=0"}).error.find("poll_ms"), std::string::npos);
   EXPECT_NE(parse({"a", "b", "-o", "schema="}).error.find("needs a value"), std::string::npos);
   EXPECT_NE(parse({"a", "b", "-x"}).error.find("unknown flag"), std::string::npos);
+  EXPECT_NE(parse({"a", "b", "-o", "max_read=100"}).error.find("max_read"), std::string::npos);
   EXPECT_NE(parse({"a", "b", "-o"}).error.find("needs an option list"), std::string::npos);
   for (auto& r : {parse({"a"}), parse({"a", "b", "-x"})}) {
     EXPECT_EQ(r.error.find('\n'), std::string::npos);
