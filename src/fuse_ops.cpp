@@ -13,6 +13,8 @@
 
 #include <fuse_lowlevel.h>
 
+#include <poll.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
@@ -26,7 +28,8 @@ namespace {
 
 constexpr double kForever = 86400.0;
 
-Tree& tree_of(fuse_req_t req) { return static_cast<Served*>(fuse_req_userdata(req))->tree; }
+Served& served_of(fuse_req_t req) { return *static_cast<Served*>(fuse_req_userdata(req)); }
+Tree& tree_of(fuse_req_t req) { return served_of(req).tree; }
 OpenFile& file_of(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
 int err(std::errc e) { return to_errno(e); }
 
@@ -147,6 +150,7 @@ void op_write(fuse_req_t req, fuse_ino_t, const char* buf, size_t size, off_t of
       return tree_of(req).write(f, static_cast<std::uint64_t>(off), {buf, size});
     });
     if (!ok) return void(fuse_reply_err(req, err(ok.error())));
+    served_of(req).watcher.kick();
     fuse_reply_write(req, size);
   });
 }
@@ -159,8 +163,19 @@ void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
 }
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
+  served_of(req).watcher.forget(file_of(fi));
   delete &file_of(fi);
   fuse_reply_err(req, 0);
+}
+
+/// Like a sysfs attribute: always readable and writable, plus POLLPRI|POLLERR once the value
+/// differs from what this open file last read.
+void op_poll(fuse_req_t req, fuse_ino_t, fuse_file_info* fi, fuse_pollhandle* ph) noexcept {
+  guarded(req, [&] {
+    bool changed = served_of(req).watcher.poll(file_of(fi), ph);
+    unsigned events = POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM;
+    fuse_reply_poll(req, changed ? events | POLLPRI | POLLERR : events);
+  });
 }
 
 void op_fsync(fuse_req_t req, fuse_ino_t, int, fuse_file_info*) noexcept {
@@ -249,6 +264,7 @@ fuse_lowlevel_ops make_ops() {
   ops.flush = op_flush;
   ops.release = op_release;
   ops.fsync = op_fsync;
+  ops.poll = op_poll;
   ops.opendir = op_opendir;
   ops.readdir = op_readdir;
   ops.statfs = op_statfs;
@@ -264,6 +280,14 @@ fuse_lowlevel_ops make_ops() {
 }
 
 }  // namespace
+
+void notify_poll_handle(void* handle) {
+  auto* ph = static_cast<fuse_pollhandle*>(handle);
+  fuse_lowlevel_notify_poll(ph);
+  fuse_pollhandle_destroy(ph);
+}
+
+void discard_poll_handle(void* handle) { fuse_pollhandle_destroy(static_cast<fuse_pollhandle*>(handle)); }
 
 const fuse_lowlevel_ops& operations() {
   static const fuse_lowlevel_ops ops = make_ops();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fieldfs/tree.hpp"
+#include "fieldfs/watcher.hpp"
 
 struct fuse_lowlevel_ops;
 
@@ -11,7 +12,12 @@ namespace fieldfs {
 struct Served {
   Tree& tree;
   unsigned max_read;  ///< the -o max_read the session was created with
+  Watcher& watcher;
 };
+
+/// Watcher callbacks: wake the poller behind a fuse_pollhandle and free it; or only free it.
+void notify_poll_handle(void* handle);
+void discard_poll_handle(void* handle);
 
 /// The op table; each op's userdata is a Served.
 const fuse_lowlevel_ops& operations();

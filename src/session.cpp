@@ -63,7 +63,9 @@ int serve(Tree& tree, const Options& o) {
   std::vector<char*> argv;
   for (auto& s : strings) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  Served served{tree, o.max_read};
+  Watcher watcher(tree, std::chrono::milliseconds(o.poll_ms), notify_poll_handle,
+                  discard_poll_handle);
+  Served served{tree, o.max_read, watcher};
   fuse_session* se = fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &served);
   fuse_opt_free_args(&args);
   if (se == nullptr) return 1;
@@ -71,7 +73,9 @@ int serve(Tree& tree, const Options& o) {
   if (fuse_set_signal_handlers(se) == 0) {
     if (fuse_session_mount(se, o.mountpoint.c_str()) == 0) {
       fuse_daemonize(o.foreground ? 1 : 0);
+      watcher.start();
       status = run_loop(se, o) < 0 ? 1 : 0;  // > 0: the signal that stopped it
+      watcher.stop();
       fuse_session_unmount(se);
     }
     fuse_remove_signal_handlers(se);

@@ -79,12 +79,18 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
   return {};
 }
 
+Result<std::string> Tree::current_text(std::uint32_t node) const {
+  const Leaf& leaf = schema_.node(node).leaf;
+  auto bytes = segment_.load(leaf);
+  if (!bytes) return Error{bytes.error()};
+  return format_value(schema_, leaf, *bytes);
+}
+
 Result<std::string_view> Tree::read(OpenFile& file, std::uint64_t offset, std::size_t size) const {
   if (offset == 0 || !file.sampled) {
-    const Leaf& leaf = schema_.node(file.node).leaf;
-    auto bytes = segment_.load(leaf);
-    if (!bytes) return Error{bytes.error()};
-    file.sample = format_value(schema_, leaf, *bytes);
+    auto text = current_text(file.node);
+    if (!text) return Error{text.error()};
+    file.sample = std::move(*text);
     file.sampled = true;
   }
   std::string_view all = file.sample;

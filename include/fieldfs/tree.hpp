@@ -44,6 +44,8 @@ class Tree {
   Result<void> check_open(std::uint32_t node, int flags) const;
   /// truncate: to 0 changes nothing; any other size EINVAL; EACCES const, EISDIR dirs.
   Result<void> check_truncate(std::uint32_t node, std::uint64_t size) const;
+  /// The field's value as a read at offset 0 would show it now. EIO.
+  Result<std::string> current_text(std::uint32_t node) const;
   /// A read of `file` at `offset`: offset 0 samples afresh, later offsets continue the sample.
   Result<std::string_view> read(OpenFile& file, std::uint64_t offset, std::size_t size) const;
   /// A write of `file` at `offset`, stored once the collected text is a value. EINVAL, ERANGE,
