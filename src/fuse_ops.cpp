@@ -122,12 +122,11 @@ void op_open(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
     if (auto ok = t.check_open(*node, fi->flags); !ok) {
       return void(fuse_reply_err(req, err(ok.error())));
     }
-    auto* file = new OpenFile;
-    file->node = *node;
+    OpenFile* file = t.open_file(*node);
     fi->fh = reinterpret_cast<std::uint64_t>(file);
     fi->direct_io = 1;
     fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY ? 1 : 0;
-    if (fuse_reply_open(req, fi) == -ENOENT) delete file;  // the opener was interrupted
+    if (fuse_reply_open(req, fi) == -ENOENT) t.close_file(file);  // the opener was interrupted
   });
 }
 
@@ -164,7 +163,7 @@ void op_flush(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
 
 void op_release(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) noexcept {
   served_of(req).watcher.forget(file_of(fi));
-  delete &file_of(fi);
+  tree_of(req).close_file(&file_of(fi));
   fuse_reply_err(req, 0);
 }
 
@@ -190,7 +189,7 @@ void op_opendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) noexcept {
     Tree& t = tree_of(req);
     auto node = t.node_of(ino);
     if (!node) return void(fuse_reply_err(req, err(node.error())));
-    if (!t.schema().node(*node).is_dir) return void(fuse_reply_err(req, ENOTDIR));
+    if (!t.is_dir(*node)) return void(fuse_reply_err(req, ENOTDIR));
     fi->cache_readdir = 1;  // a directory's entries never change
     fi->keep_cache = 1;
     fuse_reply_open(req, fi);
@@ -202,18 +201,18 @@ void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_fil
     Tree& t = tree_of(req);
     auto node = t.node_of(ino);
     if (!node) return void(fuse_reply_err(req, err(node.error())));
-    const Node& dir = t.schema().node(*node);
     std::string buf(size, '\0');
     std::size_t used = 0;
-    auto count = static_cast<off_t>(dir.children.size()) + 2;
-    for (off_t i = off; i < count; ++i) {
+    auto count = static_cast<off_t>(t.entry_count(*node)) + 2;
+    for (off_t i = off; i < count; ++i) {  // offset i: ".", "..", then entry i - 2
+      auto index = static_cast<std::uint32_t>(i - 2);
       std::uint32_t target = i == 0   ? *node
-                             : i == 1 ? dir.parent
-                                      : dir.children[static_cast<std::size_t>(i - 2)];
-      const char* name = i == 0 ? "." : i == 1 ? ".." : t.schema().node(target).name.c_str();
+                             : i == 1 ? t.schema().node(*node).parent
+                                      : t.entry(*node, index);
+      const char* name = i == 0 ? "." : i == 1 ? ".." : t.name(target).c_str();
       struct stat st {};
       st.st_ino = target + 1;
-      st.st_mode = t.schema().node(target).is_dir ? S_IFDIR : S_IFREG;
+      st.st_mode = t.is_dir(target) ? S_IFDIR : S_IFREG;
       std::size_t need = fuse_add_direntry(req, buf.data() + used, size - used, name, &st, i + 1);
       if (need > size - used) break;
       used += need;

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "fieldfs/header_schema.hpp"
+
 namespace fieldfs {
 
 int startup_failure(const std::string& why) {
@@ -14,10 +16,14 @@ int startup_failure(const std::string& why) {
 }
 
 std::optional<Schema> load_schema(const Options& o) {
-  if (o.schema_file.empty()) return Schema::builtin_foo();
-  startup_failure("-o schema=" + o.schema_file +
-                  ": C header schemas are not available in this build");
-  return std::nullopt;
+  if (o.schema_file.empty()) {
+    if (o.struct_name.empty() || o.struct_name == "foo") return Schema::builtin_foo();
+    startup_failure("-o struct=" + o.struct_name + ": needs -o schema=FILE (the built-in is foo)");
+    return std::nullopt;
+  }
+  auto loaded = load_header_schema({o.schema_file, o.struct_name, o.include_dirs});
+  if (!loaded.schema) startup_failure(loaded.error);
+  return std::move(loaded.schema);
 }
 
 std::string check_mountpoint(const std::string& path) {

@@ -15,43 +15,52 @@ constexpr std::uint32_t kBlock = 4096;
 }
 
 Tree::Tree(const Schema& schema, Segment& segment, bool read_only)
-    : schema_(schema), segment_(segment), read_only_(read_only), uid_(getuid()), gid_(getgid()) {
+    : schema_(schema),
+      segment_(segment),
+      read_only_(read_only),
+      uid_(getuid()),
+      gid_(getgid()),
+      schema_text_(layout_text(schema)) {
   clock_gettime(CLOCK_REALTIME, &start_);
 }
 
 Result<std::uint32_t> Tree::node_of(std::uint64_t ino) const {
-  if (ino == 0 || ino > schema_.node_count()) return fail(std::errc::no_such_file_or_directory);
+  if (ino == 0 || ino > node_total()) return fail(std::errc::no_such_file_or_directory);
   return static_cast<std::uint32_t>(ino - 1);
 }
 
 Result<std::uint64_t> Tree::lookup(std::uint64_t parent, std::string_view name) const {
   auto dir = node_of(parent);
   if (!dir) return Error{dir.error()};
-  if (!schema_.node(*dir).is_dir) return fail(std::errc::not_a_directory);
+  if (!is_dir(*dir)) return fail(std::errc::not_a_directory);
   auto child = schema_.find(*dir, name);
-  if (!child) return fail(std::errc::no_such_file_or_directory);
-  return std::uint64_t{*child} + 1;
+  if (child) return std::uint64_t{*child} + 1;
+  for (std::uint32_t v = 0; *dir == 0 && v < kViewCount; ++v) {
+    if (this->name(schema_.node_count() + v) == name) return std::uint64_t{schema_.node_count()} + v + 1;
+  }
+  return fail(std::errc::no_such_file_or_directory);
 }
 
 struct stat Tree::attributes(std::uint32_t node) const {
-  const Node& n = schema_.node(node);
   struct stat st {};
   st.st_ino = node + 1;
   st.st_uid = uid_;
   st.st_gid = gid_;
   st.st_atim = st.st_mtim = st.st_ctim = start_;
   st.st_blksize = kBlock;
-  if (n.is_dir) {
+  st.st_size = kBlock;
+  if (is_dir(node)) {
     st.st_mode = S_IFDIR | 0755;
     st.st_nlink = 2;
-    for (auto c : n.children) st.st_nlink += schema_.node(c).is_dir ? 1U : 0U;
-    st.st_size = kBlock;
-  } else {
-    bool writable = !n.leaf.is_const && !read_only_;
-    st.st_mode = S_IFREG | (writable ? 0644 : 0444);
-    st.st_nlink = 1;
-    st.st_size = kBlock;
+    for (auto c : schema_.node(node).children) st.st_nlink += schema_.node(c).is_dir ? 1U : 0U;
+    return st;
   }
+  st.st_nlink = 1;
+  auto view = view_of(node);
+  bool writable = !read_only_ && (view ? view != View::schema : !schema_.node(node).leaf.is_const);
+  st.st_mode = S_IFREG | (writable ? 0644 : 0444);
+  if (view == View::raw) st.st_size = schema_.size();
+  if (view == View::schema) st.st_size = static_cast<off_t>(schema_text_.size());
   return st;
 }
 
@@ -65,12 +74,28 @@ struct statvfs Tree::statistics() const {
 }
 
 Result<void> Tree::check_open(std::uint32_t node, int flags) const {
-  const Node& n = schema_.node(node);
-  if (n.is_dir) return fail(std::errc::is_a_directory);
+  if (is_dir(node)) return fail(std::errc::is_a_directory);
   if ((flags & O_ACCMODE) == O_RDONLY) return {};
   if (read_only_) return fail(std::errc::read_only_file_system);
-  if (n.leaf.is_const) return fail(std::errc::permission_denied);
+  auto view = view_of(node);
+  if (view ? view == View::schema : schema_.node(node).leaf.is_const) {
+    return fail(std::errc::permission_denied);
+  }
   return {};
+}
+
+OpenFile* Tree::open_file(std::uint32_t node) {
+  auto file = std::make_unique<OpenFile>();
+  file->node = node;
+  OpenFile* raw = file.get();
+  std::lock_guard lock(files_mutex_);
+  files_.emplace(raw, std::move(file));
+  return raw;
+}
+
+void Tree::close_file(OpenFile* file) {
+  std::lock_guard lock(files_mutex_);
+  files_.erase(file);
 }
 
 Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const {
@@ -80,6 +105,7 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
 }
 
 Result<std::string> Tree::current_text(std::uint32_t node) const {
+  if (auto view = view_of(node)) return render_view(*view);
   const Leaf& leaf = schema_.node(node).leaf;
   auto bytes = segment_.load(leaf);
   if (!bytes) return Error{bytes.error()};
@@ -99,6 +125,7 @@ Result<std::string_view> Tree::read(OpenFile& file, std::uint64_t offset, std::s
 }
 
 Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view data) {
+  if (auto view = view_of(file.node)) return write_view(file, *view, offset, data);
   const Leaf& leaf = schema_.node(file.node).leaf;
   auto value = file.writer.write(schema_, leaf, offset, data);
   if (!value) return Error{value.error()};
@@ -106,6 +133,12 @@ Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view 
   return segment_.store(leaf, **value);
 }
 
-Result<void> Tree::flush(OpenFile& file) { return file.writer.finish(); }
+Result<void> Tree::flush(OpenFile& file) {
+  if (!file.bulk.empty()) {  // a .raw or .json write that never became whole
+    file.bulk.clear();
+    return fail(std::errc::invalid_argument);
+  }
+  return file.writer.finish();
+}
 
 }  // namespace fieldfs

@@ -37,4 +37,18 @@ Result<void> WriteCollector::finish() {
   return {};
 }
 
+Result<void> BulkCollector::write(std::uint64_t offset, std::string_view data, std::size_t limit) {
+  if (offset != 0 && offset != text_.size()) {
+    text_.clear();
+    return fail(std::errc::invalid_argument);
+  }
+  if (offset == 0) text_.clear();
+  if (text_.size() + data.size() > limit) {
+    text_.clear();
+    return fail(std::errc::file_too_large);
+  }
+  text_.append(data);
+  return {};
+}
+
 }  // namespace fieldfs

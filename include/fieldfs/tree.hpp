@@ -5,9 +5,12 @@
 #include <sys/statvfs.h>
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <optional>
+#include <unordered_map>
 
 #include "fieldfs/result.hpp"
 #include "fieldfs/schema.hpp"
@@ -23,7 +26,12 @@ struct OpenFile {
   bool sampled = false;
   std::string sample;
   WriteCollector writer;
+  BulkCollector bulk;  ///< .raw and .json
 };
+
+/// The hidden files at the root (SPEC §3), numbered after the schema's nodes.
+enum class View : std::uint8_t { raw, json, schema };
+inline constexpr std::uint32_t kViewCount = 3;
 
 /// The mounted tree over a segment, in terms of inodes and errno values: everything the FUSE
 /// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
@@ -32,6 +40,15 @@ class Tree {
   Tree(const Schema& schema, Segment& segment, bool read_only);
 
   const Schema& schema() const { return schema_; }
+  /// Schema nodes, then the views.
+  std::uint32_t node_total() const { return schema_.node_count() + kViewCount; }
+  /// Which view a node is, if it is one.
+  std::optional<View> view_of(std::uint32_t node) const;
+  bool is_dir(std::uint32_t node) const;
+  const std::string& name(std::uint32_t node) const;
+  /// A directory's entries in readdir order: its children, and at the root the views.
+  std::uint32_t entry_count(std::uint32_t dir) const;
+  std::uint32_t entry(std::uint32_t dir, std::uint32_t index) const;
   /// The node behind an inode. ENOENT for an inode the schema does not have.
   Result<std::uint32_t> node_of(std::uint64_t ino) const;
   /// The child's inode. ENOTDIR, ENOENT.
@@ -42,6 +59,10 @@ class Tree {
 
   /// open(): EISDIR, EACCES (const field opened for writing), EROFS (ro mount).
   Result<void> check_open(std::uint32_t node, int flags) const;
+  /// A new open file of `node`, owned by the tree until close_file (or the tree's end: files
+  /// still open when the daemon stops never see a RELEASE).
+  OpenFile* open_file(std::uint32_t node);
+  void close_file(OpenFile* file);
   /// truncate: to 0 changes nothing; any other size EINVAL; EACCES const, EISDIR dirs.
   Result<void> check_truncate(std::uint32_t node, std::uint64_t size) const;
   /// The field's value as a read at offset 0 would show it now. EIO.
@@ -62,7 +83,13 @@ class Tree {
   bool read_only_;
   uid_t uid_;
   gid_t gid_;
+  Result<void> write_view(OpenFile& file, View view, std::uint64_t offset, std::string_view data);
+  Result<std::string> render_view(View view) const;
+
+  std::string schema_text_;  ///< .schema: fixed for the life of the mount
   struct timespec start_ {};
+  std::mutex files_mutex_;
+  std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> files_;
 };
 
 }  // namespace fieldfs

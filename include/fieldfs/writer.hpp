@@ -34,4 +34,19 @@ class WriteCollector {
   bool pending_ = false;
 };
 
+/// What one open file of a whole-struct view (.raw, .json) has written: a write at offset 0
+/// starts afresh, a write at the end of what was collected appends, any other offset is EINVAL.
+class BulkCollector {
+ public:
+  /// EINVAL: a write at another offset; EFBIG: more than `limit` bytes. Nothing is kept after
+  /// an error.
+  Result<void> write(std::uint64_t offset, std::string_view data, std::size_t limit);
+  const std::string& text() const { return text_; }
+  bool empty() const { return text_.empty(); }
+  void clear() { text_.clear(); }
+
+ private:
+  std::string text_;
+};
+
 }  // namespace fieldfs

@@ -76,7 +76,7 @@ TEST_F(ErrnoTest, CreatingRemovingRenamingLinkingIsEperm) {
   EXPECT_EQ(errno_of(::link(m_->path("bar").c_str(), m_->path("x").c_str())), EPERM);
   EXPECT_EQ(errno_of(::symlink("bar", m_->path("x").c_str())), EPERM);
   auto r = sh("ls -a " + quote(m_->dir()));
-  EXPECT_EQ(r.out, ".\n..\nbar\nbaz\n") << "nothing was created";
+  EXPECT_EQ(r.out, ".\n..\n.json\n.raw\n.schema\nbar\nbaz\n") << "nothing was created";
 }
 
 TEST_F(ErrnoTest, ChmodAndChownAreEperm) {
