@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+// The floor: a libfuse low-level filesystem that does nothing, set up as fieldfs is, so that
+// the benchmark can tell the cost of a FUSE round trip from the cost of fieldfs itself.
+// One file, "value", reads "0\n" and accepts any write. Like fieldfs: direct_io on every open,
+// noflush for read-only opens, O_TRUNC inside OPEN (atomic_o_trunc), no splice, day-long entry
+// and attribute timeouts, and max_read of one page (libfuse wants -o max_read=N repeated as
+// conn->max_read in init).
+//
+//     null_fs [-f] [-s] [-d] MOUNTPOINT
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NULL_FS_MAX_READ 4096
+#define NULL_FS_FOREVER 86400.0
+
+static const char kValue[] = "0\n";
+static const char kName[] = "value";
+
+static void fill_stat(fuse_ino_t ino, struct stat* st) {
+  memset(st, 0, sizeof *st);
+  st->st_ino = ino;
+  st->st_uid = getuid();
+  st->st_gid = getgid();
+  if (ino == FUSE_ROOT_ID) {
+    st->st_mode = S_IFDIR | 0755;
+    st->st_nlink = 2;
+  } else {
+    st->st_mode = S_IFREG | 0644;
+    st->st_nlink = 1;
+    st->st_size = 4096;  // an upper bound, as fieldfs and sysfs report
+  }
+}
+
+static void null_init(void* userdata, struct fuse_conn_info* conn) {
+  (void)userdata;
+  if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC) conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+  conn->want &= ~(unsigned)(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE);
+  conn->max_read = NULL_FS_MAX_READ;
+}
+
+static void null_lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  struct fuse_entry_param e;
+  memset(&e, 0, sizeof e);
+  e.entry_timeout = NULL_FS_FOREVER;
+  e.attr_timeout = NULL_FS_FOREVER;
+  if (parent == FUSE_ROOT_ID && strcmp(name, kName) == 0) {
+    e.ino = 2;
+    e.generation = 1;
+    fill_stat(e.ino, &e.attr);
+  }
+  fuse_reply_entry(req, &e);  // ino 0: a cached negative entry
+}
+
+static void null_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
+  struct stat st;
+  (void)fi;
+  if (ino != FUSE_ROOT_ID && ino != 2) {
+    fuse_reply_err(req, ENOENT);
+    return;
+  }
+  fill_stat(ino, &st);
+  fuse_reply_attr(req, &st, NULL_FS_FOREVER);
+}
+
+static void null_setattr(fuse_req_t req, fuse_ino_t ino, struct stat* attr, int to_set,
+                         struct fuse_file_info* fi) {
+  (void)attr;
+  (void)to_set;
+  null_getattr(req, ino, fi);
+}
+
+static void null_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
+  if (ino != 2) {
+    fuse_reply_err(req, EISDIR);
+    return;
+  }
+  fi->direct_io = 1;
+  fi->noflush = (fi->flags & O_ACCMODE) == O_RDONLY;
+  fuse_reply_open(req, fi);
+}
+
+static void null_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                      struct fuse_file_info* fi) {
+  size_t len = sizeof kValue - 1;
+  (void)ino;
+  (void)fi;
+  if (off < 0 || (size_t)off >= len) {
+    fuse_reply_buf(req, NULL, 0);
+    return;
+  }
+  len -= (size_t)off;
+  fuse_reply_buf(req, kValue + off, len < size ? len : size);
+}
+
+static void null_write(fuse_req_t req, fuse_ino_t ino, const char* buf, size_t size, off_t off,
+                       struct fuse_file_info* fi) {
+  (void)ino;
+  (void)buf;
+  (void)off;
+  (void)fi;
+  fuse_reply_write(req, size);
+}
+
+static void null_ok(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
+  (void)ino;
+  (void)fi;
+  fuse_reply_err(req, 0);
+}
+
+static void null_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info* fi) {
+  (void)datasync;
+  null_ok(req, ino, fi);
+}
+
+static void add_entry(fuse_req_t req, char* buf, size_t size, size_t* used, const char* name,
+                      fuse_ino_t ino, off_t next) {
+  struct stat st;
+  fill_stat(ino, &st);
+  size_t need = fuse_add_direntry(req, buf + *used, size - *used, name, &st, next);
+  if (*used + need <= size) *used += need;
+}
+
+static void null_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                         struct fuse_file_info* fi) {
+  char buf[512];
+  size_t used = 0;
+  (void)fi;
+  if (ino != FUSE_ROOT_ID) {
+    fuse_reply_err(req, ENOTDIR);
+    return;
+  }
+  if (size > sizeof buf) size = sizeof buf;
+  if (off < 1) add_entry(req, buf, size, &used, ".", FUSE_ROOT_ID, 1);
+  if (off < 2) add_entry(req, buf, size, &used, "..", FUSE_ROOT_ID, 2);
+  if (off < 3) add_entry(req, buf, size, &used, kName, 2, 3);
+  fuse_reply_buf(req, buf, used);
+}
+
+static void set_operations(struct fuse_lowlevel_ops* ops) {
+  memset(ops, 0, sizeof *ops);
+  ops->init = null_init;
+  ops->lookup = null_lookup;
+  ops->getattr = null_getattr;
+  ops->setattr = null_setattr;
+  ops->open = null_open;
+  ops->read = null_read;
+  ops->write = null_write;
+  ops->flush = null_ok;
+  ops->release = null_ok;
+  ops->fsync = null_fsync;
+  ops->readdir = null_readdir;
+}
+
+static int run(struct fuse_args* args, const struct fuse_cmdline_opts* opts) {
+  struct fuse_lowlevel_ops ops;
+  int status = 1;
+  set_operations(&ops);
+  struct fuse_session* se = fuse_session_new(args, &ops, sizeof ops, NULL);
+  if (se == NULL) return 1;
+  if (fuse_set_signal_handlers(se) == 0) {
+    if (fuse_session_mount(se, opts->mountpoint) == 0) {
+      fuse_daemonize(opts->foreground);
+      if (opts->singlethread) {
+        status = fuse_session_loop(se) < 0;
+      } else {
+        struct fuse_loop_config* config = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_max_threads(config, 10);
+        status = fuse_session_loop_mt(se, config) < 0;
+        fuse_loop_cfg_destroy(config);
+      }
+      fuse_session_unmount(se);
+    }
+    fuse_remove_signal_handlers(se);
+  }
+  fuse_session_destroy(se);
+  return status;
+}
+
+int main(int argc, char* argv[]) {
+  struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+  struct fuse_cmdline_opts opts;
+  int status = 1;
+  if (fuse_parse_cmdline(&args, &opts) != 0) return 1;
+  if (opts.show_help || opts.mountpoint == NULL) {
+    printf("usage: %s [-f] [-s] [-d] MOUNTPOINT\n", argv[0]);
+    status = opts.show_help ? 0 : 1;
+  } else if (fuse_opt_add_arg(&args, "-omax_read=4096,fsname=null_fs,subtype=null_fs") == 0) {
+    status = run(&args, &opts);
+  }
+  free(opts.mountpoint);
+  fuse_opt_free_args(&args);
+  return status;
+}
