@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
 #include <set>
 
@@ -46,7 +47,10 @@ class WatcherTest : public ::testing::Test {
     }
     return false;
   }
-  std::int32_t& bar() { return *reinterpret_cast<std::int32_t*>(segment_->data()); }
+  /// bar in the mapping, stored atomically as another process would (the watcher reads it).
+  std::atomic_ref<std::int32_t> bar() {
+    return std::atomic_ref<std::int32_t>(*reinterpret_cast<std::int32_t*>(segment_->data()));
+  }
 
   Schema schema_ = Schema::builtin_foo();
   std::string name_;
@@ -65,7 +69,7 @@ TEST_F(WatcherTest, AStoreToTheMappingWakesThePoller) {
   ASSERT_TRUE(tree_->read(file_, 0, 100));
   EXPECT_FALSE(watcher_->poll(file_, &handle1_)) << "nothing changed since the read";
   EXPECT_EQ(watcher_->watched(), 1U);
-  bar() = 5;
+  bar().store(5);
   EXPECT_TRUE(was(notified_, &handle1_));
   EXPECT_TRUE(watcher_->poll(file_, nullptr)) << "still differs from what it last read";
   ASSERT_TRUE(tree_->read(file_, 0, 100));
@@ -73,9 +77,9 @@ TEST_F(WatcherTest, AStoreToTheMappingWakesThePoller) {
 }
 
 TEST_F(WatcherTest, AFileNeverReadTakesTheValueAtItsFirstPollAsBaseline) {
-  bar() = 3;
+  bar().store(3);
   EXPECT_FALSE(watcher_->poll(file_, &handle1_));
-  bar() = 4;
+  bar().store(4);
   EXPECT_TRUE(was(notified_, &handle1_));
 }
 
@@ -100,7 +104,7 @@ TEST_F(WatcherTest, KickSamplesAtOnceRatherThanAtThePeriod) {
       [this](void* h) { record(discarded_, h); });
   slow.start();
   EXPECT_FALSE(slow.poll(file_, &handle2_));
-  bar() = 9;
+  bar().store(9);
   slow.kick();
   EXPECT_TRUE(was(notified_, &handle2_));
 }
