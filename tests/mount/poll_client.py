@@ -2,6 +2,7 @@
 """Poll clients for the mount tests: python3 poll_client.py MODE FIELD SEGMENT [COUNT]
 
 wait      poll(POLLPRI) with no timeout once, then print "released" and exit
+follow    poll, re-read and re-arm until killed (load for the soak)
 latency   COUNT times: read, change the field (via the mapping and via the mount), wait for
           epoll's EPOLLPRI; print "map MEDIAN_MS WORST_MS" and "mount MEDIAN_MS WORST_MS"
 select    read, store through the mapping, wait in select() on the exceptional set
@@ -29,6 +30,13 @@ if mode == "wait":
     sys.stdout.write("released\n")
     sys.stdout.flush()
     sys.exit(0)
+
+if mode == "follow":
+    p = select.poll()
+    p.register(fd, select.POLLPRI)
+    while True:  # until killed: wake, re-read, re-arm
+        p.poll()
+        os.pread(fd, 100, 0)
 
 mapping = mmap.mmap(os.open(segment, os.O_RDWR), 8)
 
