@@ -111,6 +111,13 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
     if (!r.error.empty()) return r;
   }
   if (o.help || o.version) return r;
+  // Other users may enter: let the kernel enforce the modes (0444 for const fields, for all).
+  auto has = [&](std::string_view opt) {
+    return std::find(o.fuse_options.begin(), o.fuse_options.end(), opt) != o.fuse_options.end();
+  };
+  if (has("allow_other") && !has("default_permissions")) {
+    o.fuse_options.emplace_back("default_permissions");
+  }
   std::size_t wanted = o.layout ? 0 : 2;
   if (positional.size() < wanted) {
     return {o, "missing " +

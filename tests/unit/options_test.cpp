@@ -39,6 +39,7 @@ TEST(OptionsTest, ParsesOurOptionsAndPassesFuseOnesOn) {
   EXPECT_EQ(o.struct_name, "foo");
   EXPECT_EQ(o.include_dirs, std::vector<std::string>{"/inc"});
   EXPECT_TRUE(has(o.fuse_options, "allow_other"));
+  EXPECT_TRUE(has(o.fuse_options, "default_permissions")) << "allow_other brings it";
   EXPECT_TRUE(has(o.fuse_options, "fsname=foo"));
   EXPECT_TRUE(has(o.fuse_options, "ro")) << "the kernel mount is read-only too";
 }
