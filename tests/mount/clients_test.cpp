@@ -101,6 +101,19 @@ TEST_F(ClientsTest, ACProgramThatMapsTheSegmentSeesEveryEchoAndViceVersa) {
   ::unlink(bin.c_str());
 }
 
+TEST_F(ClientsTest, ACProgramWithStdioReadsAndWrites) {
+  std::string bin = m_->dir() + ".stdio";
+  auto cc = sh("cc -O2 -o " + quote(bin) + " " +
+               quote(std::string(source_dir()) + "/examples/stdio_client.c"));
+  ASSERT_EQ(cc.status, 0) << cc.err;
+  foo()[0] = 41;
+  auto r = sh(quote(bin) + " " + quote(m_->dir()));
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "baz = 42\n");
+  EXPECT_EQ(foo()[1], 42);
+  ::unlink(bin.c_str());
+}
+
 /// Writers through the files and through the mapping, readers through both: every value any
 /// reader sees is one that some writer wrote whole (no torn, no mixed values).
 TEST_F(ClientsTest, ConcurrentReadersAndWritersNeverSeeTornOrMixedValues) {
