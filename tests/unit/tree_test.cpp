@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/tree.hpp"
+#include "tree_fixture.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -9,24 +10,9 @@
 namespace fieldfs {
 namespace {
 
-class TreeTest : public ::testing::Test {
+class TreeTest : public TreeFixture {
  protected:
-  void SetUp() override {
-    name_ = "fieldfs-tree-" + std::to_string(getpid());
-    SegmentOptions o;
-    o.size = schema_.size();
-    auto s = Segment::open(Source{Source::Kind::shm, name_}, o);
-    ASSERT_TRUE(s);
-    segment_.emplace(std::move(*s));
-    tree_.emplace(schema_, *segment_, false);
-  }
-  void TearDown() override { ::shm_unlink(name_.c_str()); }
   std::uint32_t bar() { return *tree_->node_of(*tree_->lookup(1, "bar")); }
-
-  Schema schema_ = Schema::builtin_foo();
-  std::string name_;
-  std::optional<Segment> segment_;
-  std::optional<Tree> tree_;
 };
 
 TEST_F(TreeTest, LooksUpFixedInodes) {

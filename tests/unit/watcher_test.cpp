@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/watcher.hpp"
+#include "tree_fixture.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,16 +14,10 @@
 namespace fieldfs {
 namespace {
 
-class WatcherTest : public ::testing::Test {
+class WatcherTest : public TreeFixture {
  protected:
   void SetUp() override {
-    name_ = "fieldfs-watch-" + std::to_string(getpid());
-    SegmentOptions o;
-    o.size = schema_.size();
-    auto s = Segment::open(Source{Source::Kind::shm, name_}, o);
-    ASSERT_TRUE(s);
-    segment_.emplace(std::move(*s));
-    tree_.emplace(schema_, *segment_, false);
+    TreeFixture::SetUp();
     watcher_.emplace(
         *tree_, std::chrono::milliseconds(5),
         [this](void* h) { record(notified_, h); }, [this](void* h) { record(discarded_, h); });
@@ -31,7 +26,7 @@ class WatcherTest : public ::testing::Test {
   }
   void TearDown() override {
     watcher_.reset();
-    ::shm_unlink(name_.c_str());
+    TreeFixture::TearDown();
   }
   void record(std::set<void*>& into, void* h) {
     std::lock_guard lock(mutex_);
@@ -52,10 +47,6 @@ class WatcherTest : public ::testing::Test {
     return std::atomic_ref<std::int32_t>(*reinterpret_cast<std::int32_t*>(segment_->data()));
   }
 
-  Schema schema_ = Schema::builtin_foo();
-  std::string name_;
-  std::optional<Segment> segment_;
-  std::optional<Tree> tree_;
   std::optional<Watcher> watcher_;
   OpenFile file_;
   std::mutex mutex_;
