@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,6 +147,7 @@ Mount::Mount(std::vector<std::string> args, std::string source, bool keep_segmen
   log_ = dir_ + ".log";
   pid_ = ::fork();
   if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test that dies (abort, sanitizer) still unmounts
     int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::dup2(fd, 2);
     std::vector<std::string> argv{fieldfs_binary(), "-f", source_, dir_};
@@ -198,12 +200,12 @@ int Mount::stop() {
     if (sh("fusermount3 -u " + quote(dir_)).status != 0) sh("fusermount3 -uz " + quote(dir_));
   }
   mounted_ = false;
-  return reap(5000);
+  return reap(15000);
 }
 
 int Mount::signal_and_wait(int sig) {
   if (pid_ > 0) ::kill(pid_, sig);
-  int status = reap(5000);
+  int status = reap(15000);
   if (is_mounted(dir_)) sh("fusermount3 -uz " + quote(dir_));
   mounted_ = false;
   return status;

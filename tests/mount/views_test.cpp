@@ -236,7 +236,7 @@ TEST_F(EveryKindViews, RawReadsAndStoresEveryFieldButConstOnesAndPadding) {
                                ? ~std::uint64_t{0}
                                : ((std::uint64_t{1} << l.bit_width) - 1) << l.bit_offset;
       for (std::uint32_t b = 0; b < l.size; ++b) {
-        auto m = static_cast<unsigned char>((mask >> (8 * b)) & 0xff);
+        auto m = b < 8 ? static_cast<unsigned char>((mask >> (8 * b)) & 0xff) : 0xff;
         model[l.offset + b] =
             static_cast<unsigned char>((model[l.offset + b] & ~m) | (data[l.offset + b] & m));
       }
