@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+// Mapped<T>: the segment fieldfs serves, mapped into this process as a T. Opening is not
+// copied from the daemon: it is Segment::open itself (libfieldfs_core.a, linked through the
+// fieldfs::mapped CMake target or `pkg-config --libs fieldfs`), so a name, a path or `file:`
+// means what it means to fieldfs, a missing segment is created with exactly `mode`, a smaller
+// one is grown and allocated, a larger one is never shrunk. Field access follows the daemon's
+// rule (segment.cpp: copy_in/copy_out), inlined here because a load must cost a load: a member
+// of 1, 2, 4 or 8 bytes at an address aligned to its size is one atomic load or store
+// (acquire/release), anything else a memcpy. Opening installs the daemon's SIGBUS guard, which
+// leaves a fault outside fieldfs's own accesses fatal, as it would be without it.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include "fieldfs/result.hpp"
+#include "fieldfs/segment.hpp"
+
+namespace fieldfs {
+
+namespace detail {
+
+/// What load() returns for a member of type M: M without const, or std::array for a C array.
+template <typename M>
+struct MemberValue {
+  using type = std::remove_cv_t<M>;
+};
+template <typename E, std::size_t N>
+struct MemberValue<E[N]> {
+  using type = std::array<typename MemberValue<E>::type, N>;
+};
+
+/// The unsigned word the daemon uses for an n-byte field; void if none.
+template <std::size_t N>
+using Word = std::conditional_t<
+    N == 1, std::uint8_t,
+    std::conditional_t<N == 2, std::uint16_t,
+                       std::conditional_t<N == 4, std::uint32_t,
+                                          std::conditional_t<N == 8, std::uint64_t, void>>>>;
+
+inline bool aligned_to(const void* p, std::size_t n) {
+  return reinterpret_cast<std::uintptr_t>(p) % n == 0;
+}
+
+}  // namespace detail
+
+/// The value type of member M of a mapped struct (C arrays become std::array).
+template <typename M>
+using member_value_t = typename detail::MemberValue<M>::type;
+
+/// A fieldfs segment mapped as a T, shared byte for byte with the daemon and every other mapper.
+/// Move-only; unmaps on destruction (and msyncs a file-backed segment). Never unlinks.
+template <typename T>
+class Mapped {
+  static_assert(std::is_trivially_copyable_v<T> && std::is_standard_layout_v<T>,
+                "Mapped<T> needs a C struct: trivially copyable, standard layout");
+  static_assert(sizeof(T) <= (1U << 20), "fieldfs serves structs of up to 1 MiB");
+
+ public:
+  /// Opens or creates the segment SOURCE names (`such_foo`, `shm:such_foo`, `/path/file`,
+  /// `file:PATH`) as fieldfs would with the same `mode`, `nocreate` and `ro`. Throws
+  /// std::system_error with the errno of Segment::open: ENOENT, ELOOP, EISDIR, ENODEV, ENOSPC,
+  /// EACCES, EINVAL, ENAMETOOLONG.
+  explicit Mapped(std::string_view source, const SegmentOptions& options = {})
+      : Mapped(unwrap(open(source, options))) {}
+  explicit Mapped(const Source& source, const SegmentOptions& options = {})
+      : Mapped(unwrap(open(source, options))) {}
+
+  /// The same without exceptions. options.size is ignored: it is sizeof(T).
+  static Result<Mapped> open(std::string_view source, SegmentOptions options = {}) {
+    auto parsed = parse_source(source);
+    if (!parsed) return Error{parsed.error()};
+    return open(*parsed, options);
+  }
+  static Result<Mapped> open(const Source& source, SegmentOptions options = {}) {
+    options.size = static_cast<std::uint32_t>(sizeof(T));
+    auto segment = Segment::open(source, options);
+    if (!segment) return Error{segment.error()};
+    return Mapped(std::move(*segment), options.read_only);
+  }
+
+  Mapped(Mapped&&) noexcept = default;
+  Mapped& operator=(Mapped&&) = delete;
+
+  /// The struct in the mapping. Plain accesses through it are not atomic; use load and store
+  /// for fields that other processes change.
+  T* get() const { return reinterpret_cast<T*>(segment_.data()); }
+  T* operator->() const { return get(); }
+
+  /// Reads one member the way fieldfs reads its file: one atomic (acquire) load if it has
+  /// 1, 2, 4 or 8 bytes and is aligned to its size, else a memcpy.
+  template <typename M>
+  member_value_t<M> load(M T::*member) const {
+    static_assert(std::is_trivially_copyable_v<M>, "a member of a C struct");
+    member_value_t<M> out;
+    static_assert(sizeof out == sizeof(M));
+    const void* src = &(get()->*member);
+    using W = detail::Word<sizeof(M)>;
+    if constexpr (!std::is_void_v<W>) {
+      if (detail::aligned_to(src, sizeof(M))) {
+        W w = std::atomic_ref<W>(*static_cast<W*>(const_cast<void*>(src)))
+                  .load(std::memory_order_acquire);
+        std::memcpy(&out, &w, sizeof w);
+        return out;
+      }
+    }
+    std::memcpy(&out, src, sizeof out);
+    return out;
+  }
+
+  /// Sets one member the way a write to its file does: one atomic (release) store if it has
+  /// 1, 2, 4 or 8 bytes and is aligned to its size, else a memcpy. Throws std::system_error
+  /// (EROFS) on a read-only mapping.
+  template <typename M>
+  void store(M T::*member, const std::type_identity_t<member_value_t<M>>& value) {
+    static_assert(std::is_trivially_copyable_v<M>, "a member of a C struct");
+    static_assert(!std::is_const_v<M>, "a const member is read-only, as its file is (EACCES)");
+    static_assert(sizeof value == sizeof(M));
+    if (read_only_) throw std::system_error(std::make_error_code(std::errc::read_only_file_system));
+    if constexpr (!std::is_const_v<M>) {
+      void* dst = &(get()->*member);
+      using W = detail::Word<sizeof(M)>;
+      if constexpr (!std::is_void_v<W>) {
+        if (detail::aligned_to(dst, sizeof(M))) {
+          W w;
+          std::memcpy(&w, &value, sizeof w);
+          std::atomic_ref<W>(*static_cast<W*>(dst)).store(w, std::memory_order_release);
+          return;
+        }
+      }
+      std::memcpy(dst, &value, sizeof value);
+    }
+  }
+
+  /// Flushes a file-backed segment to its file (msync); nothing to do for shm. EIO.
+  Result<void> sync() const { return segment_.sync(); }
+  /// Whether opening created the segment.
+  bool created() const { return segment_.created(); }
+  /// The Segment underneath, for Leaf-based access (Segment::load/store return EIO, never
+  /// SIGBUS, when another process shrank the segment).
+  const Segment& segment() const { return segment_; }
+
+ private:
+  Mapped(Segment segment, bool read_only) : segment_(std::move(segment)), read_only_(read_only) {}
+
+  static Mapped unwrap(Result<Mapped> r) {
+    if (!r) throw std::system_error(std::make_error_code(r.error()));
+    return std::move(r).value();
+  }
+
+  Segment segment_;
+  bool read_only_ = false;
+};
+
+}  // namespace fieldfs

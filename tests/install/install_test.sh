@@ -1,0 +1,188 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The installed fieldfs: builds the release preset, installs it into a temporary prefix, mounts
+# through mount(8) (-t fuse.fieldfs, and an fstab of its own with -T), compiles
+# examples/mapped_foo.cpp against the installed package (pkg-config and find_package), and
+# builds the .deb. With FIELDFS_INSTALL_DEB=1 the .deb is installed into this system, checked
+# and removed again; otherwise only its contents are checked. Needs root (mount(8)) and
+# /dev/fuse; it fails, never skips, without them. Every mount, segment and temporary directory
+# it made is removed on exit, whatever happened.
+set -eu
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# check WHAT EXPECTED ACTUAL
+check() {
+  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+  echo "ok: $1"
+}
+
+is_mounted() {
+  grep -q " $1 " /proc/self/mounts
+}
+
+# mount(8) runs its helpers without PATH, so mount.fuse3's /bin/sh finds `fieldfs` only on its
+# default path (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin). To mount the
+# temporary prefix's fieldfs with `-t fuse.fieldfs` without touching the system, these checks run
+# in a private mount namespace in which $prefix/bin is bind-mounted on /usr/local/bin.
+mount_checks() {
+  tmp=$1 prefix=$2 seg=$3
+  trap 'for m in "$tmp/mnt" "$tmp/mnt2"; do
+          if is_mounted "$m"; then fusermount3 -u "$m" || fusermount3 -uz "$m" || true; fi
+        done' EXIT
+  schema="$prefix/share/fieldfs/examples/every_kind.h"
+  mount --bind "$prefix/bin" /usr/local/bin
+
+  timeout 30 mount -t fuse.fieldfs "$seg" "$tmp/mnt" -o "schema=$schema"
+  is_mounted "$tmp/mnt" || fail "mount -t fuse.fieldfs did not mount"
+  echo 42 >"$tmp/mnt/i"
+  check "echo 42 > i; cat i" 42 "$(cat "$tmp/mnt/i")"
+  echo hello >"$tmp/mnt/name"
+  check "a string field" hello "$(cat "$tmp/mnt/name")"
+  echo STATE_RUNNING >"$tmp/mnt/state"
+  check "an enum field" STATE_RUNNING "$(cat "$tmp/mnt/state")"
+  if echo abc >"$tmp/mnt/i" 2>/dev/null; then fail "echo abc > i succeeded"; fi
+  check "a rejected write keeps the value" 42 "$(cat "$tmp/mnt/i")"
+  timeout 2 "$prefix/bin/fieldfs-watch" "$tmp/mnt/i" >"$tmp/watch.out" || true
+  check "fieldfs-watch prints FILE VALUE" "$tmp/mnt/i 42" "$(head -n 1 "$tmp/watch.out")"
+  [ -f "/dev/shm/$seg" ] || fail "the segment /dev/shm/$seg is missing"
+  umount "$tmp/mnt"
+  if is_mounted "$tmp/mnt"; then fail "umount left the mount"; fi
+  echo "ok: umount"
+
+  printf '%s %s fuse.fieldfs schema=%s,nofail 0 0\n' "$seg" "$tmp/mnt2" "$schema" >"$tmp/fstab"
+  timeout 30 mount -T "$tmp/fstab" "$tmp/mnt2"
+  is_mounted "$tmp/mnt2" || fail "mount -T $tmp/fstab did not mount"
+  check "mount -T fstab: the value survived the unmount" 42 "$(cat "$tmp/mnt2/i")"
+  echo 0x10 >"$tmp/mnt2/i"
+  check "echo 0x10 > i; cat i" 16 "$(cat "$tmp/mnt2/i")"
+  umount "$tmp/mnt2"
+  if is_mounted "$tmp/mnt2"; then fail "umount left the fstab mount"; fi
+  echo "ok: umount (fstab)"
+}
+
+cleanup() {
+  status=$?
+  for m in "$tmp/mnt" "$tmp/mnt2" "$tmp/mnt3"; do
+    if is_mounted "$m"; then
+      umount "$m" 2>/dev/null || fusermount3 -u "$m" 2>/dev/null || fusermount3 -uz "$m" || true
+    fi
+  done
+  if [ "$deb_installed" = 1 ]; then
+    dpkg -r fieldfs >/dev/null 2>&1 || true
+  fi
+  rm -f "/dev/shm/$seg" "/dev/shm/$seg_foo"
+  rm -rf "$tmp"
+  exit "$status"
+}
+
+if [ "${1:-}" = --mount-checks ]; then
+  shift
+  mount_checks "$@"
+  exit
+fi
+
+self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
+root=$(cd "$(dirname "$self")/../.." && pwd)
+build="$root/build/release"
+tmp=$(mktemp -d /tmp/fieldfs-install-XXXXXX)
+prefix="$tmp/prefix"
+seg="such_foo_$$"
+seg_foo="such_foo_mapped_$$"
+deb_installed=0
+
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[ "$(id -u)" = 0 ] || fail "must run as root (mount -t fuse.fieldfs, dpkg)"
+[ -c /dev/fuse ] || fail "/dev/fuse is missing"
+for tool in cmake cpack dpkg-deb pkg-config c++ fusermount3 man timeout unshare; do
+  command -v "$tool" >/dev/null || fail "$tool is not installed"
+done
+
+echo "== build (cmake --preset release)"
+cd "$root"
+cmake --preset release >/dev/null
+cmake --build --preset release >/dev/null
+
+echo "== cmake --install into $prefix"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+for f in bin/fieldfs bin/fieldfs-watch; do
+  [ -x "$prefix/$f" ] || fail "$f was not installed"
+done
+for f in share/man/man1/fieldfs.1 share/man/man1/fieldfs-watch.1 \
+  share/fieldfs/examples/every_kind.h share/fieldfs/examples/mapped_foo.cpp \
+  lib/systemd/system/fieldfs@.service include/fieldfs/mapped.hpp include/fieldfs/segment.hpp \
+  lib/libfieldfs_core.a lib/pkgconfig/fieldfs.pc lib/cmake/fieldfs/fieldfsConfig.cmake \
+  lib/cmake/fieldfs/fieldfsConfigVersion.cmake; do
+  [ -f "$prefix/$f" ] || fail "$f was not installed"
+done
+echo "ok: every file landed"
+check "man -w finds the page" "$prefix/share/man/man1/fieldfs.1" \
+  "$(MANPATH="$prefix/share/man" man -w fieldfs)"
+"$prefix/bin/fieldfs" -V | grep -q '^fieldfs ' || fail "fieldfs -V"
+echo "ok: fieldfs -V"
+
+mkdir "$tmp/mnt" "$tmp/mnt2" "$tmp/mnt3"
+
+echo "== mount -t fuse.fieldfs and mount -T fstab (in a private mount namespace)"
+unshare --mount --propagation private sh "$self" --mount-checks "$tmp" "$prefix" "$seg"
+
+echo "== examples/mapped_foo.cpp against the installed package"
+pc_path="$prefix/lib/pkgconfig"
+# shellcheck disable=SC2046 # pkg-config's output is a list of words
+c++ -std=c++20 -o "$tmp/mapped_foo_pc" "$root/examples/mapped_foo.cpp" \
+  $(PKG_CONFIG_PATH="$pc_path" pkg-config --cflags --libs fieldfs)
+mkdir "$tmp/consumer"
+cat >"$tmp/consumer/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.25)
+project(consumer LANGUAGES CXX)
+find_package(fieldfs 0.1 REQUIRED)
+add_executable(mapped_foo "$root/examples/mapped_foo.cpp")
+target_link_libraries(mapped_foo PRIVATE fieldfs::mapped)
+EOF
+cmake -S "$tmp/consumer" -B "$tmp/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$tmp/consumer/build" >/dev/null
+echo "ok: compiled with pkg-config and with find_package(fieldfs)"
+"$tmp/mapped_foo_pc" "$seg_foo" set bar 5
+check "Mapped<foo> creates the segment with the struct's size" 8 \
+  "$(wc -c <"/dev/shm/$seg_foo" | tr -d ' ')"
+"$prefix/bin/fieldfs" "$seg_foo" "$tmp/mnt3"
+check "a store through Mapped<foo> (pkg-config build) shows in the file" 5 \
+  "$(cat "$tmp/mnt3/bar")"
+echo 9 >"$tmp/mnt3/baz"
+check "a write to the file shows through Mapped<foo> (CMake build)" 9 \
+  "$("$tmp/consumer/build/mapped_foo" "$seg_foo" get baz)"
+fusermount3 -u "$tmp/mnt3"
+
+echo "== cpack -G DEB"
+(cd "$build" && cpack -G DEB >/dev/null)
+deb=$(ls "$build"/fieldfs_*.deb)
+check "the .deb's dependencies" "fuse3, libfuse3-3, libclang1-14, libclang-common-14-dev" \
+  "$(dpkg-deb -f "$deb" Depends)"
+if [ "${FIELDFS_INSTALL_DEB:-0}" = 1 ]; then
+  if dpkg -s fieldfs >/dev/null 2>&1; then fail "a fieldfs package is installed already"; fi
+  deb_installed=1
+  dpkg -i "$deb" >/dev/null
+  /usr/bin/fieldfs -V | grep -q '^fieldfs ' || fail "fieldfs -V after dpkg -i"
+  check "man -w fieldfs after dpkg -i" /usr/share/man/man1/fieldfs.1 "$(man -w fieldfs)"
+  dpkg -r fieldfs >/dev/null
+  deb_installed=0
+  if [ -e /usr/bin/fieldfs ]; then fail "dpkg -r left /usr/bin/fieldfs"; fi
+  echo "ok: dpkg -i, fieldfs -V, man -w, dpkg -r"
+else
+  dpkg-deb -c "$deb" | awk '{print $6}' >"$tmp/deb.list"
+  for f in ./usr/bin/fieldfs ./usr/bin/fieldfs-watch ./usr/share/man/man1/fieldfs.1 \
+    ./usr/share/man/man1/fieldfs-watch.1 ./usr/share/fieldfs/examples/every_kind.h \
+    ./usr/lib/systemd/system/fieldfs@.service ./usr/include/fieldfs/mapped.hpp \
+    ./usr/lib/libfieldfs_core.a ./usr/lib/pkgconfig/fieldfs.pc \
+    ./usr/lib/cmake/fieldfs/fieldfsConfig.cmake; do
+    grep -qx "$f" "$tmp/deb.list" || fail "the .deb lacks $f"
+  done
+  echo "ok: the .deb holds every file (set FIELDFS_INSTALL_DEB=1 to install it)"
+fi
+echo "PASS"
