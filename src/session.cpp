@@ -17,7 +17,8 @@ namespace fieldfs {
 
 namespace {
 
-void log_line(enum fuse_log_level level, const char* fmt, va_list ap) {
+[[gnu::format(printf, 2, 0)]] void log_line(enum fuse_log_level level, const char* fmt,
+                                            va_list ap) {
   if (level > FUSE_LOG_ERR) {
     std::vfprintf(stderr, fmt, ap);  // debug output (-d) stays as libfuse wrote it
     return;
