@@ -100,7 +100,9 @@ trap 'exit 143' TERM
 
 [ "$(id -u)" = 0 ] || fail "must run as root (mount -t fuse.fieldfs, dpkg)"
 [ -c /dev/fuse ] || fail "/dev/fuse is missing"
-for tool in cmake cpack dpkg-deb pkg-config c++ fusermount3 man timeout unshare; do
+# man-db (man -w), dpkg-dev (cpack's .deb), systemd (systemd-analyze verify of the unit)
+FIELDFS_EXTRA_PACKAGES="man-db dpkg-dev systemd" "$root/scripts/install-deps"
+for tool in cmake cpack dpkg-deb pkg-config c++ fusermount3 man timeout unshare systemd-analyze; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 
@@ -170,6 +172,9 @@ if [ "${FIELDFS_INSTALL_DEB:-0}" = 1 ]; then
   dpkg -i "$deb" >/dev/null
   /usr/bin/fieldfs -V | grep -q '^fieldfs ' || fail "fieldfs -V after dpkg -i"
   check "man -w fieldfs after dpkg -i" /usr/share/man/man1/fieldfs.1 "$(man -w fieldfs)"
+  systemd-analyze verify fieldfs@such_foo.service >"$tmp/verify.log" 2>&1 ||
+    fail "systemd-analyze verify: $(cat "$tmp/verify.log")"
+  echo "ok: systemd-analyze verify fieldfs@such_foo.service"
   dpkg -r fieldfs >/dev/null
   deb_installed=0
   if [ -e /usr/bin/fieldfs ]; then fail "dpkg -r left /usr/bin/fieldfs"; fi
