@@ -80,7 +80,9 @@ std::string apply_option_list(std::string_view list, Options& o) {
 
 }  // namespace
 
-ParsedOptions parse_options(const std::vector<std::string>& args) {
+namespace {
+
+ParsedOptions parse_arguments(const std::vector<std::string>& args) {
   ParsedOptions r;
   Options& o = r.options;
   std::vector<std::string> positional;
@@ -129,6 +131,29 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
   }
   if (positional.size() >= 1) o.source = positional[0];
   if (positional.size() >= 2) o.mountpoint = positional[1];
+  return r;
+}
+
+/// The reason on one line, whatever the arguments it quotes hold.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ParsedOptions parse_options(const std::vector<std::string>& args) {
+  ParsedOptions r = parse_arguments(args);
+  r.error = one_line(r.error);
   return r;
 }
 

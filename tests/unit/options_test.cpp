@@ -65,7 +65,8 @@ TEST(OptionsTest, ExplainsEveryMistakeInOneLine) {
   EXPECT_NE(parse({"a", "b", "-x"}).error.find("unknown flag"), std::string::npos);
   EXPECT_NE(parse({"a", "b", "-o", "max_read=100"}).error.find("max_read"), std::string::npos);
   EXPECT_NE(parse({"a", "b", "-o"}).error.find("needs an option list"), std::string::npos);
-  for (auto& r : {parse({"a"}), parse({"a", "b", "-x"})}) {
+  for (auto& r : {parse({"a"}), parse({"a", "b", "-x"}), parse({"a", "b", "c\nd"}),
+                  parse({"a", "b", "-o", "mode=\n"})}) {
     EXPECT_EQ(r.error.find('\n'), std::string::npos);
   }
 }
