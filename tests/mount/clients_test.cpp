@@ -116,7 +116,14 @@ TEST_F(ClientsTest, ACProgramWithStdioReadsAndWrites) {
 
 /// Writers through the files and through the mapping, readers through both: every value any
 /// reader sees is one that some writer wrote whole (no torn, no mixed values).
-TEST_F(ClientsTest, ConcurrentReadersAndWritersNeverSeeTornOrMixedValues) {
+class ConcurrencyTest : public MountTest, public ::testing::WithParamInterface<const char*> {
+ protected:
+  void SetUp() override { start({"-o", std::string("threads=") + GetParam()}); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Threads, ConcurrencyTest, ::testing::Values("1", "2", "4"));
+
+TEST_P(ConcurrencyTest, ReadersAndWritersNeverSeeTornOrMixedValues) {
   const std::int32_t patterns[] = {0, -1, 0x55555555, static_cast<std::int32_t>(0xAAAAAAAA)};
   const std::set<std::string> texts = {"0\n", "-1\n", "1431655765\n", "-1431655766\n"};
   auto* mapped = reinterpret_cast<std::atomic<std::int32_t>*>(foo());
