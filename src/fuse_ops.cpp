@@ -15,6 +15,7 @@
 
 #include <poll.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
@@ -50,9 +51,10 @@ void guarded(fuse_req_t req, F&& body) noexcept {
   } catch (const std::bad_alloc&) {
     fuse_reply_err(req, ENOMEM);
   } catch (...) {
-    static bool logged = false;
-    if (!logged) std::fprintf(stderr, "fieldfs: unexpected error in a request; replying EIO\n");
-    logged = true;
+    static std::atomic<bool> logged{false};  // requests may run on several threads
+    if (!logged.exchange(true)) {
+      std::fprintf(stderr, "fieldfs: unexpected error in a request; replying EIO\n");
+    }
     fuse_reply_err(req, EIO);
   }
 }

@@ -123,6 +123,21 @@ TEST_F(CliTest, AStaleMountIsReportedWithTheCommandThatClearsIt) {
   EXPECT_EQ(again.stop(), 0);
 }
 
+TEST_F(CliTest, SingleThreadedAndDebugFlagsMountAndServe) {
+  for (const char* flag : {"-s", "-d"}) {
+    Mount m({flag}, seg_, true);
+    ASSERT_TRUE(m.mounted()) << flag << ": " << m.daemon_stderr();
+    EXPECT_EQ(sh("echo 3 > " + quote(m.path("bar")) + " && cat " + quote(m.path("bar"))).out,
+              "3\n")
+        << flag;
+    EXPECT_EQ(m.stop(), 0) << flag;
+    if (std::string(flag) == "-d") {
+      EXPECT_NE(m.daemon_stderr().find("opcode: WRITE"), std::string::npos)
+          << "-d prints libfuse's request log";
+    }
+  }
+}
+
 TEST_F(CliTest, SigtermAndSigintUnmountAndExitZero) {
   for (int sig : {SIGTERM, SIGINT}) {
     Mount m({}, seg_, true);
