@@ -108,7 +108,8 @@ Tally read_loop(const Shared& shared, const std::atomic<int>& field, const char*
     std::string text = read_once(file, bytewise);
     ++t.reads;
     bool stored_during = shared.seq.load() != seq;
-    bool known = text == std::to_string(kValues[0]) + "\n" || text == std::to_string(kValues[1]) + "\n";
+    bool known =
+        text == std::to_string(kValues[0]) + "\n" || text == std::to_string(kValues[1]) + "\n";
     if (!known) {
       ++t.wrong;
     } else if (!stored_during && text != std::to_string(current) + "\n") {

@@ -161,7 +161,8 @@ static void null_ok(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
 static void null_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
   (void)ino;
   (void)fi;
-  fuse_reply_err(req, proto_of(req)->mode == CACHE_NOOPEN ? ENOSYS : 0);  // ENOSYS: no FLUSH from now on
+  // ENOSYS: the kernel sends no FLUSH from now on.
+  fuse_reply_err(req, proto_of(req)->mode == CACHE_NOOPEN ? ENOSYS : 0);
 }
 
 static void null_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info* fi) {
@@ -273,8 +274,8 @@ static const struct fuse_opt kProtoOptions[] = {
 static int set_up_prototype(struct proto* p, const struct proto_options* po) {
   if (po->cache == NULL) return 0;
   p->mode = strcmp(po->cache, "open") == 0     ? CACHE_OPEN
-           : strcmp(po->cache, "noopen") == 0 ? CACHE_NOOPEN
-                                              : FLOOR;
+            : strcmp(po->cache, "noopen") == 0 ? CACHE_NOOPEN
+                                               : FLOOR;
   if (p->mode == FLOOR || po->segment == NULL) {
     fprintf(stderr, "null_fs: -o cache= takes open or noopen, and needs segment=PATH\n");
     return -1;

@@ -61,9 +61,9 @@ typedef struct machine {
   float ratio;
   double temperature;
 
-  char name[NAME_LEN];        /* one text file */
-  const char firmware[8];     /* read-only text */
-  const uint32_t build;       /* read-only number */
+  char name[NAME_LEN];    /* one text file */
+  const char firmware[8]; /* read-only text */
+  const uint32_t build;   /* read-only number */
 
   enum state state;
   enum level level;
@@ -75,17 +75,17 @@ typedef struct machine {
   bool alarm : 1;
   enum state last_state : 4;
 
-  struct vec3 speed;          /* a directory speed/v/0 .. speed/v/2 */
-  struct axis axes[AXES];     /* directories of directories */
-  int32_t grid[2][3];         /* grid/0/0 .. grid/1/2 */
-  const struct axis home;     /* every file inside is read-only */
+  struct vec3 speed;      /* a directory speed/v/0 .. speed/v/2 */
+  struct axis axes[AXES]; /* directories of directories */
+  int32_t grid[2][3];     /* grid/0/0 .. grid/1/2 */
+  const struct axis home; /* every file inside is read-only */
 
   union {
     uint32_t word;
     uint8_t bytes[4];
   } raw;
 
-  struct {                    /* anonymous: x and y appear at the root */
+  struct { /* anonymous: x and y appear at the root */
     int32_t x;
     int32_t y;
   };

@@ -12,7 +12,6 @@
 #include "fuse_ops.hpp"
 
 #include <fuse_lowlevel.h>
-
 #include <poll.h>
 
 #include <atomic>
@@ -31,7 +30,10 @@ constexpr double kForever = 86400.0;
 
 Served& served_of(fuse_req_t req) { return *static_cast<Served*>(fuse_req_userdata(req)); }
 Tree& tree_of(fuse_req_t req) { return served_of(req).tree; }
-OpenFile& file_of(fuse_file_info* fi) { return *reinterpret_cast<OpenFile*>(fi->fh); }
+// fh is libfuse's 64-bit slot for our pointer.
+OpenFile& file_of(fuse_file_info* fi) {
+  return *reinterpret_cast<OpenFile*>(fi->fh);  // NOLINT(performance-no-int-to-ptr)
+}
 int err(std::errc e) { return to_errno(e); }
 
 /// Runs `body` on the open file under its lock. The lock must be released before the reply:
@@ -288,7 +290,9 @@ void notify_poll_handle(void* handle) {
   fuse_pollhandle_destroy(ph);
 }
 
-void discard_poll_handle(void* handle) { fuse_pollhandle_destroy(static_cast<fuse_pollhandle*>(handle)); }
+void discard_poll_handle(void* handle) {
+  fuse_pollhandle_destroy(static_cast<fuse_pollhandle*>(handle));
+}
 
 const fuse_lowlevel_ops& operations() {
   static const fuse_lowlevel_ops ops = make_ops();

@@ -2,8 +2,9 @@
 //
 // Every offset and size here comes from clang's record layout, so the Schema agrees with what the
 // compiler gives programs that map the segment (padding, _Alignas, packed, bit-field allocation).
-// The one exception is natural_offsets(), for plain records only, checked against clang. Offsets are carried in bits, absolute from
-// the start of the outer struct, because bit-fields need that precision.
+// The one exception is natural_offsets(), for plain records only, checked against clang. Offsets
+// are carried in bits, absolute from the start of the outer struct, because bit-fields need that
+// precision.
 #include <algorithm>
 #include <cstdint>
 #include <map>

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "fieldfs/result.hpp"
 #include "header_clang.hpp"
@@ -55,7 +56,7 @@ std::string first_error(CXTranslationUnit unit, const std::string& file) {
       CXFile where = nullptr;
       clang_getFileLocation(at, &where, nullptr, nullptr, nullptr);
       std::string text = take(clang_getDiagnosticSpelling(d));
-      message = where != nullptr ? located(at, text) : file + ": " + text;
+      message = where != nullptr ? located(at, text) : file + ": " + std::move(text);
     }
     if (!message.empty()) return message;
   }
@@ -114,6 +115,7 @@ HeaderSchemaResult load(const HeaderSchemaRequest& request) {
   if (!index) return failure(request.file + ": libclang cannot start");
   std::vector<std::string> args = compiler_args(request);
   std::vector<const char*> argv;
+  argv.reserve(args.size());
   for (const auto& a : args) argv.push_back(a.c_str());
   CXTranslationUnit raw = nullptr;
   CXErrorCode code = clang_parseTranslationUnit2(index.get(), request.file.c_str(), argv.data(),

@@ -129,7 +129,7 @@ ParsedOptions parse_arguments(const std::vector<std::string>& args) {
   if (positional.size() > wanted && !(o.layout && positional.size() <= 2)) {
     return {o, positional.back() + ": unexpected argument"};
   }
-  if (positional.size() >= 1) o.source = positional[0];
+  if (!positional.empty()) o.source = positional[0];
   if (positional.size() >= 2) o.mountpoint = positional[1];
   return r;
 }

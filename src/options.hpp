@@ -23,7 +23,8 @@ struct Options {
   bool create = true;
   mode_t mode = 0600;
   unsigned poll_ms = 10;
-  unsigned max_read = 4096;  ///< one page: a field's text fits, and cat's 128 KiB reads pin one page
+  unsigned max_read =
+      4096;  ///< one page: a field's text fits, and cat's 128 KiB reads pin one page
   std::string schema_file;
   std::string struct_name;
   std::vector<std::string> include_dirs;

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <sstream>
+#include <utility>
 
 namespace fieldfs {
 
@@ -97,7 +98,7 @@ const std::vector<Enumerator>& Schema::enumerators(std::int32_t index) const {
 std::string Schema::path(std::uint32_t index) const {
   std::string p;
   while (index != 0) {
-    p = p.empty() ? nodes_[index].name : nodes_[index].name + "/" + p;
+    p = p.empty() ? nodes_[index].name : nodes_[index].name + "/" + std::move(p);
     index = nodes_[index].parent;
   }
   return p;

@@ -38,8 +38,8 @@ std::string escape_commas(const std::string& s) {
 
 /// The argv libfuse parses: our FUSE options, with fsname= and subtype= unless given.
 std::vector<std::string> fuse_argv(const Options& o) {
-  std::string opts = "fsname=" + escape_commas(o.source) + ",subtype=fieldfs,max_read=" +
-                     std::to_string(o.max_read);
+  std::string opts = "fsname=" + escape_commas(o.source) +
+                     ",subtype=fieldfs,max_read=" + std::to_string(o.max_read);
   for (const auto& f : o.fuse_options) opts += "," + f;
   std::vector<std::string> argv{"fieldfs", "-o", opts};
   if (o.debug) argv.emplace_back("-d");
@@ -62,6 +62,7 @@ int serve(Tree& tree, const Options& o) {
   fuse_set_log_func(log_line);
   auto strings = fuse_argv(o);
   std::vector<char*> argv;
+  argv.reserve(strings.size());
   for (auto& s : strings) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   Watcher watcher(tree, std::chrono::milliseconds(o.poll_ms), notify_poll_handle,

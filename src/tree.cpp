@@ -36,7 +36,8 @@ Result<std::uint64_t> Tree::lookup(std::uint64_t parent, std::string_view name) 
   auto child = schema_.find(*dir, name);
   if (child) return std::uint64_t{*child} + 1;
   for (std::uint32_t v = 0; *dir == 0 && v < kViewCount; ++v) {
-    if (this->name(schema_.node_count() + v) == name) return std::uint64_t{schema_.node_count()} + v + 1;
+    if (this->name(schema_.node_count() + v) == name)
+      return std::uint64_t{schema_.node_count()} + v + 1;
   }
   return fail(std::errc::no_such_file_or_directory);
 }

@@ -60,9 +60,12 @@ std::uint32_t Tree::entry(std::uint32_t dir, std::uint32_t index) const {
 
 Result<std::string> Tree::render_view(View view) const {
   switch (view) {
-    case View::raw: return render_raw(schema_, segment_);
-    case View::json: return render_json(schema_, segment_);
-    case View::schema: return schema_text_;
+    case View::raw:
+      return render_raw(schema_, segment_);
+    case View::json:
+      return render_json(schema_, segment_);
+    case View::schema:
+      return schema_text_;
   }
   return fail(std::errc::invalid_argument);
 }

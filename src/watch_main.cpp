@@ -2,12 +2,12 @@
 // fieldfs-watch FILE...: prints "FILE VALUE" for each file now and each time its value changes,
 // for shell loops (`fieldfs-watch /mnt/foo/bar | while read -r file value; do ...; done`). Shell
 // scripts cannot call poll(2), and inotify does not see stores made through a mapping.
+#include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <fcntl.h>
 #include <string>
 #include <system_error>
 #include <vector>

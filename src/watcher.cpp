@@ -3,14 +3,13 @@
 
 namespace fieldfs {
 
-Watcher::Watcher(const Tree& tree, std::chrono::milliseconds period, Notify notify,
-                 Discard discard)
+Watcher::Watcher(const Tree& tree, std::chrono::milliseconds period, Notify notify, Discard discard)
     : tree_(tree), period_(period), notify_(std::move(notify)), discard_(std::move(discard)) {}
 
 Watcher::~Watcher() { stop(); }
 
 void Watcher::start() {
-  thread_ = std::jthread([this](std::stop_token stop) { run(std::move(stop)); });
+  thread_ = std::jthread([this](const std::stop_token& stop) { run(stop); });
 }
 
 void Watcher::stop() {
@@ -86,7 +85,7 @@ void Watcher::sweep() {
   count_ = handles_.size();
 }
 
-void Watcher::run(std::stop_token stop) {
+void Watcher::run(const std::stop_token& stop) {
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
     if (handles_.empty()) {

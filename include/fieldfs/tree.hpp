@@ -9,7 +9,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <optional>
 #include <unordered_map>
 
 #include "fieldfs/result.hpp"

@@ -48,7 +48,7 @@ class Watcher {
  private:
   bool changed(OpenFile& file) const;  // caller holds file.mutex
   void sweep();                        // caller holds mutex_
-  void run(std::stop_token stop);
+  void run(const std::stop_token& stop);
 
   const Tree& tree_;
   std::chrono::milliseconds period_;

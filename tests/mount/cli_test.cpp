@@ -127,8 +127,7 @@ TEST_F(CliTest, SingleThreadedAndDebugFlagsMountAndServe) {
   for (const char* flag : {"-s", "-d"}) {
     Mount m({flag}, seg_, true);
     ASSERT_TRUE(m.mounted()) << flag << ": " << m.daemon_stderr();
-    EXPECT_EQ(sh("echo 3 > " + quote(m.path("bar")) + " && cat " + quote(m.path("bar"))).out,
-              "3\n")
+    EXPECT_EQ(sh("echo 3 > " + quote(m.path("bar")) + " && cat " + quote(m.path("bar"))).out, "3\n")
         << flag;
     EXPECT_EQ(m.stop(), 0) << flag;
     if (std::string(flag) == "-d") {

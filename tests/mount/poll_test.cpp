@@ -42,8 +42,8 @@ TEST_F(PollTest, EpollWakesForStoresToTheMappingAndWritesThroughTheMount) {
   double median = 0;
   double worst = 0;
   while (lines >> how >> median >> worst) {
-    std::printf("wake-up latency via %s: median %.2f ms, worst %.2f ms (poll_ms 10)\n",
-                how.c_str(), median, worst);
+    std::printf("wake-up latency via %s: median %.2f ms, worst %.2f ms (poll_ms 10)\n", how.c_str(),
+                median, worst);
     EXPECT_LT(worst, 500.0) << how;
     RecordProperty(how + "_median_ms", std::to_string(median));
     RecordProperty(how + "_worst_ms", std::to_string(worst));
@@ -88,8 +88,8 @@ TEST_F(PollTest, FieldfsWatchPrintsEachChangeForShellLoops) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_EQ(sh("echo 6 > " + at("baz")).status, 0);
   auto r = watcher.get();
-  EXPECT_EQ(r.out, m_->path("bar") + " 0\n" + m_->path("baz") + " 0\n" + m_->path("bar") +
-                       " 5\n" + m_->path("baz") + " 6\n");
+  EXPECT_EQ(r.out, m_->path("bar") + " 0\n" + m_->path("baz") + " 0\n" + m_->path("bar") + " 5\n" +
+                       m_->path("baz") + " 6\n");
 }
 
 TEST_F(PollTest, AnIdleDaemonUsesNoCpu) {

@@ -71,7 +71,9 @@ TEST_F(StressTest, NoTornEightByteValuesInAMillionReads) {
     char buf[64];
     while (!stop) {
       ssize_t n = ::pread(fd, buf, sizeof buf, 0);
-      if (n <= 0 || !is_pattern(std::strtoll(std::string(buf, static_cast<std::size_t>(n)).c_str(), nullptr, 10))) ++torn;
+      if (n <= 0 || !is_pattern(std::strtoll(std::string(buf, static_cast<std::size_t>(n)).c_str(),
+                                             nullptr, 10)))
+        ++torn;
       ++file_reads;
     }
     ::close(fd);
@@ -123,7 +125,8 @@ TEST_F(StressTest, SoakOfManyProcessesLosesNothingAndMemoryStaysFlat) {
         if (w < 3) {
           int fd = ::open(path.c_str(), O_WRONLY);
           std::string t = std::to_string(last) + "\n";
-          if (fd < 0 || ::write(fd, t.data(), t.size()) != static_cast<ssize_t>(t.size())) ::_exit(1);
+          if (fd < 0 || ::write(fd, t.data(), t.size()) != static_cast<ssize_t>(t.size()))
+            ::_exit(1);
           ::close(fd);
         } else {
           std::atomic_ref<std::int64_t>(mapped[2 + w]).store(last);
@@ -163,8 +166,8 @@ TEST_F(StressTest, SoakOfManyProcessesLosesNothingAndMemoryStaysFlat) {
 #if defined(__SANITIZE_ADDRESS__)
   rss_end = rss_start;  // ASan's quarantine holds freed memory; LeakSanitizer checks at exit
 #endif
-  EXPECT_LT(rss_end, rss_start + 4096) << "daemon memory stays flat: " << rss_start << " -> "
-                                       << rss_end << " KiB";
+  EXPECT_LT(rss_end, rss_start + 4096)
+      << "daemon memory stays flat: " << rss_start << " -> " << rss_end << " KiB";
   std::printf("soak %d s: %d processes, 0 errors, daemon RSS %ld -> %ld KiB\n", seconds,
               static_cast<int>(children.size()) + 1, rss_start, rss_end);
 }

@@ -63,17 +63,7 @@ is_mounted() {
 [ "$(id -u)" -eq 0 ] || die "run as root (network namespaces, veth, sshd)"
 
 # --- what it needs, installed only if missing ------------------------------------------------
-missing=""
-for p in sshfs openssh-server iproute2 fuse3; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-command -v python3 >/dev/null 2>&1 || missing="$missing python3"
-if [ -n "$missing" ]; then
-  echo "installing:$missing"
-  apt-get update -qq
-  # shellcheck disable=SC2086  # the list is meant to split into words
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+FIELDFS_EXTRA_PACKAGES="sshfs openssh-server iproute2" "$here/scripts/install-deps"
 [ -c /dev/fuse ] || die "/dev/fuse is missing: this machine cannot mount FUSE filesystems"
 
 fieldfs=${FIELDFS:-}

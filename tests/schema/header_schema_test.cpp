@@ -237,8 +237,9 @@ TEST_F(HeaderSchemaTest, AHundredThousandFieldsLoadInWellUnderASecond) {
   const auto bound = std::chrono::seconds(2);
 #endif
   EXPECT_LT(took, bound) << "O(n), not O(n^2): was 96 s before";
-  RecordProperty("load_ms", static_cast<int>(
-                                std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  RecordProperty(
+      "load_ms",
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
 }
 
 }  // namespace

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/tree.hpp"
-#include "tree_fixture.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
+
+#include "tree_fixture.hpp"
 
 namespace fieldfs {
 namespace {

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/watcher.hpp"
-#include "tree_fixture.hpp"
-
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <mutex>
 #include <set>
+
+#include "tree_fixture.hpp"
 
 namespace fieldfs {
 namespace {
@@ -19,8 +19,8 @@ class WatcherTest : public TreeFixture {
   void SetUp() override {
     TreeFixture::SetUp();
     watcher_.emplace(
-        *tree_, std::chrono::milliseconds(5),
-        [this](void* h) { record(notified_, h); }, [this](void* h) { record(discarded_, h); });
+        *tree_, std::chrono::milliseconds(5), [this](void* h) { record(notified_, h); },
+        [this](void* h) { record(discarded_, h); });
     watcher_->start();
     file_.node = 1;  // bar
   }
