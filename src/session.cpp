@@ -5,10 +5,19 @@
 #include "session.hpp"
 
 #include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
 
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
 #include <cstdarg>
 #include <cstdio>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fuse_ops.hpp"
@@ -46,6 +55,102 @@ std::vector<std::string> fuse_argv(const Options& o) {
   return argv;
 }
 
+/// Runs `body` with every signal blocked, so that the threads it starts inherit that mask and
+/// signals go to the loop's thread.
+template <typename F>
+void with_signals_blocked(F&& body) {
+  sigset_t all;
+  sigset_t old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  body();
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+}
+
+/// SIGTERM, SIGINT and SIGHUP stop the loop in bounded time. libfuse 3.14's own handlers only
+/// set the session's exit flag, which its loop checks before each blocking read of /dev/fuse:
+/// a signal that lands between the check and the read leaves the daemon blocked until the next
+/// request, perhaps for ever (libfuse issue #997). So the handler also posts a semaphore, and a
+/// thread that waits on it interrupts the loop's thread with SIGUSR1 (a handler that does
+/// nothing, without SA_RESTART: the read fails with EINTR) every 10 ms until the loop returns.
+/// At rest that thread sleeps in sem_wait. SIGPIPE is ignored, as libfuse's handlers do.
+class StopSignals {
+ public:
+  explicit StopSignals(fuse_session* se) {
+    session_ = se;
+    stopped_by_ = 0;
+    sem_init(&stop_, 0, 0);
+    ok_ = install(SIGTERM, on_stop, 0) && install(SIGINT, on_stop, 1) &&
+          install(SIGHUP, on_stop, 2) && install(SIGUSR1, on_nudge, 3) &&
+          install(SIGPIPE, SIG_IGN, 4);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+  ~StopSignals() {
+    loop_returned();
+    for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    sem_destroy(&stop_);
+    session_ = nullptr;
+  }
+
+  bool installed() const { return ok_; }
+  /// Called on the loop's thread once the daemon has detached (threads do not survive fork).
+  void start() {
+    loop_thread_ = pthread_self();
+    with_signals_blocked([this] { nudger_ = std::thread([this] { nudge(); }); });
+  }
+  /// The loop has returned, for whatever reason: the thread is stopped.
+  void loop_returned() {
+    {
+      std::lock_guard lock(mutex_);
+      returned_ = true;
+    }
+    returned_cv_.notify_all();
+    sem_post(&stop_);
+    if (nudger_.joinable()) nudger_.join();
+  }
+  /// The signal that stopped the loop, or 0.
+  int stopped_by() const { return stopped_by_; }
+
+ private:
+  static constexpr std::array<int, 5> kSignals{SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE};
+
+  bool install(int sig, void (*handler)(int), std::size_t slot) {
+    struct sigaction sa {};
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(sig, &sa, &old_[slot]) == 0;
+  }
+  static void on_stop(int sig) {
+    stopped_by_ = sig;
+    if (session_ != nullptr) fuse_session_exit(session_);
+    sem_post(&stop_);
+  }
+  static void on_nudge(int) {}
+  void nudge() {
+    while (sem_wait(&stop_) != 0) {
+    }
+    std::unique_lock lock(mutex_);
+    while (!returned_) {
+      pthread_kill(loop_thread_, SIGUSR1);
+      returned_cv_.wait_for(lock, std::chrono::milliseconds(10));
+    }
+  }
+
+  // What a signal handler reaches: it carries no userdata, and one session runs per process.
+  static inline fuse_session* session_ = nullptr;
+  static inline volatile std::sig_atomic_t stopped_by_ = 0;
+  static inline sem_t stop_{};
+
+  std::array<struct sigaction, kSignals.size()> old_{};
+  bool ok_ = false;
+  pthread_t loop_thread_{};
+  std::thread nudger_;
+  std::mutex mutex_;
+  std::condition_variable returned_cv_;
+  bool returned_ = false;
+};
+
 int run_loop(fuse_session* se, const Options& o) {
   if (o.single_thread || o.threads <= 1) return fuse_session_loop(se);
   fuse_loop_config* config = fuse_loop_cfg_create();
@@ -72,15 +177,17 @@ int serve(Tree& tree, const Options& o) {
   fuse_opt_free_args(&args);
   if (se == nullptr) return 1;
   int status = 1;
-  if (fuse_set_signal_handlers(se) == 0) {
+  if (StopSignals signals(se); signals.installed()) {
     if (fuse_session_mount(se, o.mountpoint.c_str()) == 0) {
       fuse_daemonize(o.foreground ? 1 : 0);
-      watcher.start();
-      status = run_loop(se, o) < 0 ? 1 : 0;  // > 0: the signal that stopped it
+      with_signals_blocked([&] { watcher.start(); });
+      signals.start();
+      int r = run_loop(se, o);
+      signals.loop_returned();
+      status = r < 0 && signals.stopped_by() == 0 ? 1 : 0;  // EINTR after a stop signal is clean
       watcher.stop();
       fuse_session_unmount(se);
     }
-    fuse_remove_signal_handlers(se);
   }
   fuse_session_destroy(se);
   return status;
