@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -80,20 +81,22 @@ class StopSignals {
     session_ = se;
     stopped_by_ = 0;
     sem_init(&stop_, 0, 0);
-    ok_ = install(SIGTERM, on_stop, 0) && install(SIGINT, on_stop, 1) &&
-          install(SIGHUP, on_stop, 2) && install(SIGUSR1, on_nudge, 3) &&
-          install(SIGPIPE, SIG_IGN, 4);
+    const std::array<void (*)(int), kSignals.size()> handlers{on_stop, on_stop, on_stop, on_nudge,
+                                                              SIG_IGN};
+    while (installed_ < kSignals.size() && install(kSignals[installed_], handlers[installed_])) {
+      ++installed_;
+    }
   }
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
   ~StopSignals() {
     loop_returned();
-    for (std::size_t i = 0; i < kSignals.size(); ++i) sigaction(kSignals[i], &old_[i], nullptr);
+    for (std::size_t i = 0; i < installed_; ++i) sigaction(kSignals[i], &old_[i], nullptr);
     sem_destroy(&stop_);
     session_ = nullptr;
   }
 
-  bool installed() const { return ok_; }
+  bool installed() const { return installed_ == kSignals.size(); }
   /// Called on the loop's thread once the daemon has detached (threads do not survive fork).
   void start() {
     loop_thread_ = pthread_self();
@@ -115,20 +118,22 @@ class StopSignals {
  private:
   static constexpr std::array<int, 5> kSignals{SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE};
 
-  bool install(int sig, void (*handler)(int), std::size_t slot) {
+  bool install(int sig, void (*handler)(int)) {
     struct sigaction sa {};
-    sa.sa_handler = handler;
+    sa.sa_handler = handler;  // no SA_RESTART: a blocked read or sem_wait fails with EINTR
     sigemptyset(&sa.sa_mask);
-    return sigaction(sig, &sa, &old_[slot]) == 0;
+    return sigaction(sig, &sa, &old_[installed_]) == 0;
   }
   static void on_stop(int sig) {
+    int saved = errno;
     stopped_by_ = sig;
     if (session_ != nullptr) fuse_session_exit(session_);
     sem_post(&stop_);
+    errno = saved;
   }
   static void on_nudge(int) {}
   void nudge() {
-    while (sem_wait(&stop_) != 0) {
+    while (sem_wait(&stop_) != 0 && errno == EINTR) {
     }
     std::unique_lock lock(mutex_);
     while (!returned_) {
@@ -143,7 +148,7 @@ class StopSignals {
   static inline sem_t stop_{};
 
   std::array<struct sigaction, kSignals.size()> old_{};
-  bool ok_ = false;
+  std::size_t installed_ = 0;
   pthread_t loop_thread_{};
   std::thread nudger_;
   std::mutex mutex_;
