@@ -32,6 +32,7 @@ get_filename_component(FIELDFS_TOP "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 set_target_properties(fieldfs_core PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
 install(TARGETS fieldfs fieldfs-watch RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
+install(TARGETS fieldfs-header RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/fieldfs")
 install(FILES "${FIELDFS_TOP}/man/fieldfs.1" "${FIELDFS_TOP}/man/fieldfs-watch.1"
   DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
 file(GLOB FIELDFS_EXAMPLES "${FIELDFS_TOP}/examples/*.h" "${FIELDFS_TOP}/examples/*.c"

@@ -1,14 +1,117 @@
 // SPDX-License-Identifier: MIT
 #include "startup.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
-
-#include "fieldfs/header_schema.hpp"
+#include <cstring>
+#include <filesystem>
+#include <variant>
+#include <vector>
 
 namespace fieldfs {
+
+namespace {
+
+/// Where fieldfs-header lives: beside this program (the build tree), in ../libexec/fieldfs (an
+/// installed tree, wherever it was moved), or where it was installed.
+std::string header_helper() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    for (const auto& dir :
+         {exe.parent_path(), exe.parent_path().parent_path() / FIELDFS_HELPER_SUBDIR}) {
+      auto candidate = dir / "fieldfs-header";
+      if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    }
+  }
+  return FIELDFS_HELPER_DIR "/fieldfs-header";
+}
+
+struct Captured {
+  int status = -1;  ///< as waitpid gives it
+  std::string out;
+  std::string err;
+};
+
+/// Runs args[0] with stdout and stderr captured; an errno if it cannot be started.
+std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
+  std::array<int, 2> out{};
+  std::array<int, 2> err{};
+  if (::pipe2(out.data(), O_CLOEXEC) != 0) return errno;
+  if (::pipe2(err.data(), O_CLOEXEC) != 0) {
+    int e = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    return e;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(out[1]);
+  ::close(err[1]);
+  Captured c;
+  std::array<pollfd, 2> fds{pollfd{out[0], POLLIN, 0}, pollfd{err[0], POLLIN, 0}};
+  std::array<std::string*, 2> into{&c.out, &c.err};
+  char buf[65536];
+  for (int open = spawned == 0 ? 2 : 0; open > 0;) {
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        into[i]->append(buf, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  ::close(out[0]);
+  ::close(err[0]);
+  if (spawned != 0) return spawned;
+  while (::waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
+  }
+  return c;
+}
+
+/// The schema fieldfs-header reads from the header, or the one-line reason it cannot.
+std::variant<Schema, std::string> parse_header(const Options& o) {
+  std::vector<std::string> args{header_helper(), o.schema_file, o.struct_name};
+  args.insert(args.end(), o.include_dirs.begin(), o.include_dirs.end());
+  auto ran = run_captured(args);
+  if (const int* e = std::get_if<int>(&ran)) {
+    return "-o schema needs " + args[0] + ": " + errno_text(*e);
+  }
+  auto& c = std::get<Captured>(ran);
+  if (WIFSIGNALED(c.status)) {
+    return args[0] + ": killed by " + ::strsignal(WTERMSIG(c.status));
+  }
+  if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) {
+    if (auto schema = schema_from_wire(c.out)) return std::move(*schema);
+    return args[0] + ": wrote no schema that fieldfs can read";
+  }
+  while (!c.err.empty() && c.err.back() == '\n') c.err.pop_back();
+  if (c.err.empty()) return args[0] + ": failed without a reason";
+  return c.err;
+}
+
+}  // namespace
 
 int startup_failure(const std::string& why) {
   std::fprintf(stderr, "fieldfs: %s\n", why.c_str());
@@ -21,9 +124,10 @@ std::optional<Schema> load_schema(const Options& o) {
     startup_failure("-o struct=" + o.struct_name + ": needs -o schema=FILE (the built-in is foo)");
     return std::nullopt;
   }
-  auto loaded = load_header_schema({o.schema_file, o.struct_name, o.include_dirs});
-  if (!loaded.schema) startup_failure(loaded.error);
-  return std::move(loaded.schema);
+  auto parsed = parse_header(o);
+  if (auto* schema = std::get_if<Schema>(&parsed)) return std::move(*schema);
+  startup_failure(std::get<std::string>(parsed));
+  return std::nullopt;
 }
 
 std::string check_mountpoint(const std::string& path) {

@@ -64,6 +64,8 @@ class Schema {
   /// The child of `parent` called `name`, in constant time.
   std::optional<std::uint32_t> find(std::uint32_t parent, std::string_view name) const;
   const std::vector<Enumerator>& enumerators(std::int32_t index) const;
+  /// How many enums add_enum registered.
+  std::int32_t enum_count() const { return static_cast<std::int32_t>(enums_.size()); }
   /// "pos/x" for a node; "" for the root.
   std::string path(std::uint32_t index) const;
 
@@ -87,5 +89,12 @@ class Schema {
 
 /// The layout as a table: path, type, offset, size, mode; then the struct's size and alignment.
 std::string layout_text(const Schema& schema);
+
+/// The schema as bytes, so that fieldfs-header (which runs libclang) can hand a parsed header to
+/// fieldfs, which then never maps libclang: struct name, size, alignment, the enums, then every
+/// node after the root in index order (parents come first), strings length-prefixed.
+std::string schema_to_wire(const Schema& schema);
+/// The schema back from schema_to_wire's bytes; nullopt if they are anything else.
+std::optional<Schema> schema_from_wire(std::string_view bytes);
 
 }  // namespace fieldfs

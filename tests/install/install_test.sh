@@ -27,14 +27,15 @@ is_mounted() {
 # mount(8) runs its helpers without PATH, so mount.fuse3's /bin/sh finds `fieldfs` only on its
 # default path (/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin). To mount the
 # temporary prefix's fieldfs with `-t fuse.fieldfs` without touching the system, these checks run
-# in a private mount namespace in which $prefix/bin is bind-mounted on /usr/local/bin.
+# in a private mount namespace in which $prefix is bind-mounted on /usr/local (so that fieldfs
+# finds fieldfs-header in ../libexec/fieldfs, as an installed tree does).
 mount_checks() {
   tmp=$1 prefix=$2 seg=$3
   trap 'for m in "$tmp/mnt" "$tmp/mnt2"; do
           if is_mounted "$m"; then fusermount3 -u "$m" || fusermount3 -uz "$m" || true; fi
         done' EXIT
   schema="$prefix/share/fieldfs/examples/every_kind.h"
-  mount --bind "$prefix/bin" /usr/local/bin
+  mount --bind "$prefix" /usr/local
 
   timeout 30 mount -t fuse.fieldfs "$seg" "$tmp/mnt" -o "schema=$schema"
   is_mounted "$tmp/mnt" || fail "mount -t fuse.fieldfs did not mount"
@@ -113,7 +114,7 @@ cmake --build --preset release >/dev/null
 
 echo "== cmake --install into $prefix"
 cmake --install "$build" --prefix "$prefix" >/dev/null
-for f in bin/fieldfs bin/fieldfs-watch; do
+for f in bin/fieldfs bin/fieldfs-watch libexec/fieldfs/fieldfs-header; do
   [ -x "$prefix/$f" ] || fail "$f was not installed"
 done
 for f in share/man/man1/fieldfs.1 share/man/man1/fieldfs-watch.1 \
@@ -171,6 +172,8 @@ if [ "${FIELDFS_INSTALL_DEB:-0}" = 1 ]; then
   deb_installed=1
   dpkg -i "$deb" >/dev/null
   /usr/bin/fieldfs -V | grep -q '^fieldfs ' || fail "fieldfs -V after dpkg -i"
+  /usr/bin/fieldfs --layout -o schema=/usr/share/fieldfs/examples/every_kind.h | grep -q '^grid/1/2 ' ||
+    fail "fieldfs --layout -o schema= after dpkg -i (is /usr/libexec/fieldfs/fieldfs-header there?)"
   check "man -w fieldfs after dpkg -i" /usr/share/man/man1/fieldfs.1 "$(man -w fieldfs)"
   systemd-analyze verify fieldfs@such_foo.service >"$tmp/verify.log" 2>&1 ||
     fail "systemd-analyze verify: $(cat "$tmp/verify.log")"
@@ -178,11 +181,12 @@ if [ "${FIELDFS_INSTALL_DEB:-0}" = 1 ]; then
   dpkg -r fieldfs >/dev/null
   deb_installed=0
   if [ -e /usr/bin/fieldfs ]; then fail "dpkg -r left /usr/bin/fieldfs"; fi
-  echo "ok: dpkg -i, fieldfs -V, man -w, dpkg -r"
+  echo "ok: dpkg -i, fieldfs -V, --layout through fieldfs-header, man -w, dpkg -r"
 else
   dpkg-deb -c "$deb" | awk '{print $6}' >"$tmp/deb.list"
   for f in ./usr/bin/fieldfs ./usr/bin/fieldfs-watch ./usr/share/man/man1/fieldfs.1 \
-    ./usr/share/man/man1/fieldfs-watch.1 ./usr/share/fieldfs/examples/every_kind.h \
+    ./usr/libexec/fieldfs/fieldfs-header ./usr/share/man/man1/fieldfs-watch.1 \
+    ./usr/share/fieldfs/examples/every_kind.h \
     ./usr/lib/systemd/system/fieldfs@.service ./usr/include/fieldfs/mapped.hpp \
     ./usr/lib/libfieldfs_core.a ./usr/lib/pkgconfig/fieldfs.pc \
     ./usr/lib/cmake/fieldfs/fieldfsConfig.cmake; do

@@ -192,6 +192,14 @@ TEST_F(EveryKindTest, EveryFileReadsWhatAMappingStored) {
   }
 }
 
+TEST_F(EveryKindTest, TheDaemonMapsNeitherLibclangNorLlvm) {
+  // fieldfs-header parsed the header in its own process; the daemon only read its output.
+  std::string maps = slurp("/proc/" + std::to_string(m_->pid()) + "/maps");
+  ASSERT_NE(maps.find("libfuse3"), std::string::npos) << "the daemon's own maps";
+  EXPECT_EQ(maps.find("libclang"), std::string::npos);
+  EXPECT_EQ(maps.find("libLLVM"), std::string::npos);
+}
+
 TEST_F(EveryKindTest, DotSchemaIsWhatLayoutPrints) {
   auto r = sh(quote(fieldfs_binary()) + " --layout -o schema=" + quote(every_kind_h()));
   ASSERT_EQ(r.status, 0) << r.err;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <chrono>
+#include <string>
 
 #include "header_fixture.hpp"
 
@@ -240,6 +241,17 @@ TEST_F(HeaderSchemaTest, AHundredThousandFieldsLoadInWellUnderASecond) {
   RecordProperty(
       "load_ms",
       static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+}
+
+TEST_F(HeaderSchemaTest, EveryKindCrossesTheWireToFieldfsUnchanged) {
+  auto r = load_header_schema({std::string(FIELDFS_SOURCE_DIR) + "/examples/every_kind.h", "", {}});
+  ASSERT_TRUE(r.schema) << r.error;
+  std::string wire = schema_to_wire(*r.schema);
+  auto back = schema_from_wire(wire);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(layout_text(*back), layout_text(*r.schema));
+  EXPECT_EQ(schema_to_wire(*back), wire);
+  EXPECT_GT(back->enum_count(), 0);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace fieldfs {
 namespace {
 
@@ -45,6 +47,51 @@ TEST(SchemaTest, LayoutTextListsPathTypeOffsetSizeMode) {
   EXPECT_NE(text.find("bar"), std::string::npos);
   EXPECT_NE(text.find("0644"), std::string::npos);
   EXPECT_NE(text.find("struct foo: size 8, align 4"), std::string::npos);
+}
+
+Schema every_shape() {
+  Schema s("mix", 24, 8);
+  auto e = s.add_enum({{"off", 0}, {"on", 1}, {"odd name with spaces", -7}});
+  auto dir = s.add_dir(0, "pos", "struct pos");
+  s.add_leaf(dir, "x", "double", Leaf{Type::f64, 0, 8});
+  s.add_leaf(0, "mode", "enum mode", Leaf{Type::u32, 8, 4, 0, 0, true, e});
+  s.add_leaf(0, "flag", "unsigned int", Leaf{Type::u32, 12, 4, 3, 1});
+  s.add_leaf(0, "name", std::string("char[8]\n\0x", 10), Leaf{Type::chars, 16, 8});
+  return s;
+}
+
+TEST(SchemaWireTest, RoundTripKeepsEveryNodeLeafAndEnum) {
+  Schema s = every_shape();
+  std::string wire = schema_to_wire(s);
+  auto back = schema_from_wire(wire);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(schema_to_wire(*back), wire);
+  EXPECT_EQ(layout_text(*back), layout_text(s));
+  ASSERT_EQ(back->node_count(), s.node_count());
+  EXPECT_EQ(back->node(5).type_name, std::string("char[8]\n\0x", 10)) << "any byte in a name";
+  EXPECT_EQ(back->enumerators(0)[2].name, "odd name with spaces");
+  EXPECT_EQ(back->enumerators(0)[2].value, -7);
+  EXPECT_EQ(back->node(4).leaf.bit_offset, 3);
+  EXPECT_TRUE(back->node(3).leaf.is_const);
+  EXPECT_EQ(*back->find(*back->find(0, "pos"), "x"), 2U);
+}
+
+TEST(SchemaWireTest, EveryTruncationAndCorruptionIsRefused) {
+  std::string wire = schema_to_wire(every_shape());
+  for (std::size_t n = 0; n < wire.size(); ++n) {
+    EXPECT_FALSE(schema_from_wire(wire.substr(0, n))) << "cut at " << n;
+  }
+  EXPECT_FALSE(schema_from_wire(wire + "1 "));
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string w = wire;
+    w.replace(w.find(from), from.size(), to);
+    return schema_from_wire(w);
+  };
+  EXPECT_FALSE(with("fieldfs-schema 1", "fieldfs-schema 2"));
+  EXPECT_FALSE(with("0 1 3:pos", "9 1 3:pos")) << "a parent after its child";
+  EXPECT_FALSE(with("1:x 6:double 9 0 8", "1:x 6:double 9 20 8")) << "a leaf past the struct";
+  EXPECT_FALSE(with("1:x 6:double 9", "1:x 6:double 12")) << "no such type";
+  EXPECT_FALSE(with("4:mode", "4:flag")) << "two names alike in one directory";
 }
 
 }  // namespace
