@@ -64,7 +64,9 @@ class Reader {
     if (!ok_) return false;
     auto [p, ec] = std::from_chars(in_.data(), in_.data() + in_.size(), n);
     if (ec != std::errc{} || p == in_.data() + in_.size() || *p != end) return ok_ = false;
-    in_.remove_prefix(static_cast<std::size_t>(p - in_.data()) + 1);
+    auto len = static_cast<std::size_t>(p - in_.data());
+    if (len != std::to_string(n).size()) return ok_ = false;  // only as written: no 007, no -0
+    in_.remove_prefix(len + 1);
     return true;
   }
 

@@ -92,6 +92,7 @@ TEST(SchemaWireTest, EveryTruncationAndCorruptionIsRefused) {
   EXPECT_FALSE(with("1:x 6:double 9 0 8", "1:x 6:double 9 20 8")) << "a leaf past the struct";
   EXPECT_FALSE(with("1:x 6:double 9", "1:x 6:double 12")) << "no such type";
   EXPECT_FALSE(with("4:mode", "4:flag")) << "two names alike in one directory";
+  EXPECT_FALSE(with(" 24 8 ", " 024 8 ")) << "numbers only as written";
 }
 
 }  // namespace
