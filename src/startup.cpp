@@ -70,7 +70,10 @@ std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   std::array<std::string*, 2> into{&c.out, &c.err};
   char buf[65536];
   for (int open = spawned == 0 ? 2 : 0; open > 0;) {
-    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
+    if (::poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;  // revents are stale after a failed poll
+      break;
+    }
     for (std::size_t i = 0; i < fds.size(); ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
       ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
