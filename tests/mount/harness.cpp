@@ -158,7 +158,9 @@ Mount::Mount(std::vector<std::string> args, std::string source, bool keep_segmen
     ::execv(cargv[0], cargv.data());
     ::_exit(127);
   }
-  auto deadline = Clock::now() + std::chrono::seconds(10);
+  // Generous: a daemon that fails exits at once and is seen below; only a slow start waits. A
+  // 100,000-field header under ASan, beside another test, took more than 10 s in CI.
+  auto deadline = Clock::now() + std::chrono::seconds(60);
   while (Clock::now() < deadline) {
     if (is_mounted(dir_)) {
       mounted_ = true;
