@@ -64,7 +64,7 @@ libdir=${prefix}/@CMAKE_INSTALL_LIBDIR@
 Name: fieldfs
 Description: fieldfs::Mapped<T>: map a fieldfs segment with the daemon's rules (C++20)
 Version: @PROJECT_VERSION@
-Cflags: -I${includedir}
+Cflags: -std=c++20 -I${includedir}
 Libs: -L${libdir} -lfieldfs_core
 ]=])
 
