@@ -123,3 +123,10 @@ set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3, libfuse3-3, libclang1-14, libclang-comm
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 include(CPack)
+
+# bash-completion loads completions on demand from share/bash-completion/completions/NAME,
+# under /usr and /usr/local alike (XDG_DATA_DIRS).
+install(FILES "${FIELDFS_TOP}/completion/fieldfs.bash"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME fieldfs)
+install(FILES "${FIELDFS_TOP}/completion/fieldfs.bash"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME fieldfs-watch)
