@@ -37,20 +37,12 @@ namespace {
   std::vfprintf(stderr, fmt, ap);
 }
 
-std::string escape_commas(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == ',' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out;
-}
-
 /// The argv libfuse parses: our FUSE options, with fsname= and subtype= unless given.
 std::vector<std::string> fuse_argv(const Options& o) {
-  std::string opts = "fsname=" + escape_commas(o.source) +
-                     ",subtype=fieldfs,max_read=" + std::to_string(o.max_read);
-  for (const auto& f : o.fuse_options) opts += "," + f;
+  std::vector<std::string> items{"fsname=" + o.source, "subtype=fieldfs",
+                                 "max_read=" + std::to_string(o.max_read)};
+  items.insert(items.end(), o.fuse_options.begin(), o.fuse_options.end());
+  std::string opts = join_options(items);
   std::vector<std::string> argv{"fieldfs", "-o", opts};
   if (o.debug) argv.emplace_back("-d");
   return argv;
