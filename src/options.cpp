@@ -209,14 +209,14 @@ Flags:
   -V, --version   print the version
   --layout        print the struct's layout and exit without mounting
 
-Options (-o a,b=c):
+Options (-o a,b=c; a comma inside a value is written \,):
   schema=FILE     C header that defines the struct (default: struct foo { int bar; int baz; })
   struct=NAME     which struct of FILE (default: the last one defined)
   include=DIR     extra header search directory
   mode=OCTAL      permission bits for a segment fieldfs creates (default 0600)
   nocreate        fail instead of creating a missing segment
   ro              read-only mount: fields are 0444, writes fail with EROFS
-  threads=N       serve requests with up to N threads (default: 1)
+  threads=N       serve requests with up to N threads (default: 1; not with -s)
   max_read=N      largest read request in bytes (default 4096)
   poll_ms=N       how often watched fields are sampled (default 10)
   and FUSE's own: allow_other, default_permissions, fsname=, subtype=, max_read=, ...

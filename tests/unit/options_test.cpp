@@ -81,6 +81,11 @@ TEST(OptionsTest, HelpVersionAndLayoutNeedNoMountpoint) {
   EXPECT_EQ(parse({"--layout", "-o", "schema=x.h"}).options.schema_file, "x.h");
 }
 
+TEST(OptionsTest, OneLineEscapesEveryControlCharacter) {
+  EXPECT_EQ(one_line("a\nb\tc\x01\x7f\x1b[1m/\xc3\xa9"), "a\\nb\\tc\\x01\\x7f\\x1b[1m/\xc3\xa9")
+      << "UTF-8 stays as it is";
+}
+
 TEST(OptionsTest, SingleThreadedConflictsWithMoreThreads) {
   auto r = parse({"a", "b", "-s", "-o", "threads=4"});
   EXPECT_NE(r.error.find("-s and -o threads=4 conflict"), std::string::npos) << r.error;
