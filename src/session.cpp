@@ -43,6 +43,15 @@ void print_line(std::string_view line) {
   std::fputs(text.c_str(), stderr);
 }
 
+/// What libfuse has logged on this thread since its last newline.
+thread_local std::string pending;
+
+/// Prints what a message without its newline left behind (libfuse's last words on a failure).
+void flush_log() {
+  if (!pending.empty()) print_line(pending);
+  pending.clear();
+}
+
 /// libfuse writes a line in several calls (`unknown option(s): `, then each option, then `'`):
 /// the pieces are collected per thread up to the newline and printed as one line.
 [[gnu::format(printf, 2, 0)]] void log_line(enum fuse_log_level level, const char* fmt,
@@ -51,7 +60,6 @@ void print_line(std::string_view line) {
     std::vfprintf(stderr, fmt, ap);  // debug output (-d) stays as libfuse wrote it
     return;
   }
-  thread_local std::string pending;
   va_list copy;
   va_copy(copy, ap);
   int n = std::vsnprintf(nullptr, 0, fmt, copy);
@@ -78,6 +86,7 @@ bool mount_relaying_stderr(fuse_session* se, const std::string& path) {
     return fuse_session_mount(se, path.c_str()) == 0;
   }
   bool mounted = fuse_session_mount(se, path.c_str()) == 0;
+  flush_log();
   std::fflush(stderr);
   ::dup2(saved, STDERR_FILENO);
   ::close(saved);
@@ -230,6 +239,7 @@ std::unique_ptr<Session> Session::create(const Options& o) {
   session->se_ =
       fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &session->slot_.served);
   fuse_opt_free_args(&args);
+  flush_log();
   if (session->se_ == nullptr) return nullptr;
   return session;
 }
