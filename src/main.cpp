@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include <sys/stat.h>
-
-#include <cerrno>
+// What an invocation checks, in the order that lets a failure leave no trace: the options and the
+// schema, the mountpoint, libfuse's options; only then is the segment opened (perhaps created),
+// and it is removed again if this invocation created it and the mount then fails.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -9,6 +9,7 @@
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
 #include "fieldfs/tree.hpp"
+#include "mountpoint.hpp"
 #include "options.hpp"
 #include "session.hpp"
 #include "startup.hpp"
@@ -16,7 +17,7 @@
 int main(int argc, char** argv) {
   using namespace fieldfs;
   auto parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
-  const Options& o = parsed.options;
+  Options& o = parsed.options;
   if (!parsed.error.empty()) return startup_failure(parsed.error);
   if (o.help) return std::fputs(usage_text().c_str(), stdout), 0;
   if (o.version) return std::printf("fieldfs %s (libfuse %s)\n", kVersion, fuse_version_text()), 0;
@@ -25,9 +26,20 @@ int main(int argc, char** argv) {
   if (!schema) return 1;
   if (o.layout) return std::fputs(layout_text(*schema).c_str(), stdout), 0;
 
-  if (auto why = check_mountpoint(o.mountpoint); !why.empty()) return startup_failure(why);
+  auto mountpoint = check_mountpoint(o.mountpoint);
+  if (!mountpoint.error.empty()) return startup_failure(mountpoint.error);
+  o.mountpoint = mountpoint.path;
+  auto session = Session::create(o);
+  if (!session) return 1;
+
+  bool existed = segment_exists(o.source);
   auto segment = open_segment(o, schema->size());
-  if (!segment) return 1;
+  if (!segment) {
+    if (!existed) remove_segment(o.source, true);  // created, then refused half-way
+    return 1;
+  }
   Tree tree(*schema, *segment, o.read_only);
-  return serve(tree, o);
+  int status = session->serve(tree);
+  if (!session->mounted() && segment->created()) remove_segment(o.source, false);
+  return status;
 }

@@ -69,11 +69,27 @@ std::string apply_option(std::string_view item, Options& o) {
   return {};
 }
 
+/// Splits `-o a,b=c` at its commas as libfuse's fuse_opt_parse does: a backslash takes the next
+/// character literally (`\,` is a comma inside a value, `\\` a backslash) and `\NNN` (octal, first
+/// digit 0-3) is that byte, so fstab's `\054` works too; a final lone backslash stays.
 std::string apply_option_list(std::string_view list, Options& o) {
-  while (!list.empty()) {
-    auto comma = list.find(',');
-    if (auto why = apply_option(list.substr(0, comma), o); !why.empty()) return why;
-    list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
+  auto octal = [](char c, char top) { return c >= '0' && c <= top; };
+  std::string item;
+  for (std::size_t i = 0; i <= list.size(); ++i) {
+    if (i == list.size() || list[i] == ',') {
+      item.resize(std::min(item.size(), item.find('\0')));  // \000 ends a C string in libfuse
+      if (auto why = apply_option(item, o); !why.empty()) return why;
+      item.clear();
+    } else if (list[i] != '\\' || i + 1 == list.size()) {
+      item += list[i];
+    } else if (i + 3 < list.size() && octal(list[i + 1], '3') && octal(list[i + 2], '7') &&
+               octal(list[i + 3], '7')) {
+      item +=
+          static_cast<char>((list[i + 1] - '0') * 64 + (list[i + 2] - '0') * 8 + list[i + 3] - '0');
+      i += 3;
+    } else {
+      item += list[++i];
+    }
   }
   return {};
 }
@@ -113,6 +129,10 @@ ParsedOptions parse_arguments(const std::vector<std::string>& args) {
     if (!r.error.empty()) return r;
   }
   if (o.help || o.version) return r;
+  if (o.single_thread && o.threads > 1) {
+    return {o, "-s and -o threads=" + std::to_string(o.threads) +
+                   " conflict: -s serves with one thread; give one of them"};
+  }
   // Other users may enter: let the kernel enforce the modes (0444 for const fields, for all).
   auto has = [&](std::string_view opt) {
     return std::find(o.fuse_options.begin(), o.fuse_options.end(), opt) != o.fuse_options.end();
@@ -134,14 +154,19 @@ ParsedOptions parse_arguments(const std::vector<std::string>& args) {
   return r;
 }
 
-/// The reason on one line, whatever the arguments it quotes hold.
-std::string one_line(const std::string& text) {
+}  // namespace
+
+std::string one_line(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
     if (c == '\n') {
       out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += '?';
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      out += {'\\', 'x', kHex[u >> 4], kHex[u & 15]};
     } else {
       out += c;
     }
@@ -149,12 +174,22 @@ std::string one_line(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
 ParsedOptions parse_options(const std::vector<std::string>& args) {
   ParsedOptions r = parse_arguments(args);
   r.error = one_line(r.error);
   return r;
+}
+
+std::string join_options(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& item : items) {
+    if (!list.empty()) list += ',';
+    for (char c : item) {
+      if (c == ',' || c == '\\') list += '\\';
+      list += c;
+    }
+  }
+  return list;
 }
 
 std::string usage_text() {
@@ -174,14 +209,14 @@ Flags:
   -V, --version   print the version
   --layout        print the struct's layout and exit without mounting
 
-Options (-o a,b=c):
+Options (-o a,b=c; a comma inside a value is written \,):
   schema=FILE     C header that defines the struct (default: struct foo { int bar; int baz; })
   struct=NAME     which struct of FILE (default: the last one defined)
   include=DIR     extra header search directory
   mode=OCTAL      permission bits for a segment fieldfs creates (default 0600)
   nocreate        fail instead of creating a missing segment
   ro              read-only mount: fields are 0444, writes fail with EROFS
-  threads=N       serve requests with up to N threads (default: 1)
+  threads=N       serve requests with up to N threads (default: 1; not with -s)
   max_read=N      largest read request in bytes (default 4096)
   poll_ms=N       how often watched fields are sampled (default 10)
   and FUSE's own: allow_other, default_permissions, fsname=, subtype=, max_read=, ...

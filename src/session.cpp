@@ -8,7 +8,10 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -18,39 +21,96 @@
 #include <cstdio>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "fuse_ops.hpp"
+#include "mountpoint.hpp"
+#include "options.hpp"
 
 namespace fieldfs {
 
 namespace {
 
+constexpr std::string_view kPrefix = "fieldfs: ";
+
+/// Prints one line of libfuse's (or fusermount3's) on stderr, prefixed once and escaped.
+void print_line(std::string_view line) {
+  std::string text =
+      line.starts_with(kPrefix) ? std::string(line) : std::string(kPrefix) + one_line(line);
+  text += '\n';
+  std::fputs(text.c_str(), stderr);
+}
+
+/// What libfuse has logged on this thread since its last newline.
+thread_local std::string pending;
+
+/// Prints what a message without its newline left behind (libfuse's last words on a failure).
+void flush_log() {
+  if (!pending.empty()) print_line(pending);
+  pending.clear();
+}
+
+/// libfuse writes a line in several calls (`unknown option(s): `, then each option, then `'`):
+/// the pieces are collected per thread up to the newline and printed as one line.
 [[gnu::format(printf, 2, 0)]] void log_line(enum fuse_log_level level, const char* fmt,
                                             va_list ap) {
   if (level > FUSE_LOG_ERR) {
     std::vfprintf(stderr, fmt, ap);  // debug output (-d) stays as libfuse wrote it
     return;
   }
-  std::fputs("fieldfs: ", stderr);
-  std::vfprintf(stderr, fmt, ap);
+  va_list copy;
+  va_copy(copy, ap);
+  int n = std::vsnprintf(nullptr, 0, fmt, copy);
+  va_end(copy);
+  if (n <= 0) return;
+  std::string piece(static_cast<std::size_t>(n) + 1, '\0');
+  std::vsnprintf(piece.data(), piece.size(), fmt, ap);
+  piece.pop_back();
+  pending += piece;
+  for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
+    print_line(std::string_view(pending).substr(0, nl));
+    pending.erase(0, nl + 1);
+  }
 }
 
-std::string escape_commas(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == ',' || c == '\\') out.push_back('\\');
-    out.push_back(c);
+/// fuse_session_mount with stderr captured: fusermount3, which libfuse runs for a user, writes
+/// its refusal there without our prefix; each captured line is printed as print_line does.
+bool mount_relaying_stderr(fuse_session* se, const std::string& path) {
+  int saved = ::dup(STDERR_FILENO);
+  int capture = ::memfd_create("fieldfs-mount", MFD_CLOEXEC);
+  if (saved < 0 || capture < 0 || ::dup2(capture, STDERR_FILENO) < 0) {
+    if (saved >= 0) ::close(saved);
+    if (capture >= 0) ::close(capture);
+    return fuse_session_mount(se, path.c_str()) == 0;
   }
-  return out;
+  bool mounted = fuse_session_mount(se, path.c_str()) == 0;
+  flush_log();
+  std::fflush(stderr);
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  std::string text;
+  char buf[4096];
+  ssize_t got = 0;
+  for (off_t at = 0; (got = ::pread(capture, buf, sizeof buf, at)) > 0; at += got) {
+    text.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(capture);
+  for (std::size_t start = 0; start < text.size();) {
+    auto nl = std::min(text.find('\n', start), text.size());
+    print_line(std::string_view(text).substr(start, nl - start));
+    start = nl + 1;
+  }
+  return mounted;
 }
 
 /// The argv libfuse parses: our FUSE options, with fsname= and subtype= unless given.
 std::vector<std::string> fuse_argv(const Options& o) {
-  std::string opts = "fsname=" + escape_commas(o.source) +
-                     ",subtype=fieldfs,max_read=" + std::to_string(o.max_read);
-  for (const auto& f : o.fuse_options) opts += "," + f;
+  std::vector<std::string> items{"fsname=" + o.source, "subtype=fieldfs",
+                                 "max_read=" + std::to_string(o.max_read)};
+  items.insert(items.end(), o.fuse_options.begin(), o.fuse_options.end());
+  std::string opts = join_options(items);
   std::vector<std::string> argv{"fieldfs", "-o", opts};
   if (o.debug) argv.emplace_back("-d");
   return argv;
@@ -168,34 +228,66 @@ int run_loop(fuse_session* se, const Options& o) {
 
 }  // namespace
 
-int serve(Tree& tree, const Options& o) {
+std::unique_ptr<Session> Session::create(const Options& o) {
   fuse_set_log_func(log_line);
   auto strings = fuse_argv(o);
   std::vector<char*> argv;
   argv.reserve(strings.size());
   for (auto& s : strings) argv.push_back(s.data());
   fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
-  Watcher watcher(tree, std::chrono::milliseconds(o.poll_ms), notify_poll_handle,
-                  discard_poll_handle);
-  Served served{tree, o.max_read, watcher};
-  fuse_session* se = fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &served);
+  std::unique_ptr<Session> session(new Session(nullptr, o));
+  session->se_ =
+      fuse_session_new(&args, &operations(), sizeof(fuse_lowlevel_ops), &session->slot_.served);
   fuse_opt_free_args(&args);
-  if (se == nullptr) return 1;
-  int status = 1;
-  if (StopSignals signals(se); signals.installed()) {
-    if (fuse_session_mount(se, o.mountpoint.c_str()) == 0) {
-      fuse_daemonize(o.foreground ? 1 : 0);
-      with_signals_blocked([&] { watcher.start(); });
-      signals.start();
-      int r = run_loop(se, o);
-      signals.loop_returned();
-      status = r < 0 && signals.stopped_by() == 0 ? 1 : 0;  // EINTR after a stop signal is clean
-      watcher.stop();
-      fuse_session_unmount(se);
-    }
-  }
-  fuse_session_destroy(se);
+  flush_log();
+  if (session->se_ == nullptr) return nullptr;
+  return session;
+}
+
+Session::~Session() {
+  if (se_ != nullptr) fuse_session_destroy(se_);
+}
+
+int Session::serve(Tree& tree) {
+  Watcher watcher(tree, std::chrono::milliseconds(options_.poll_ms), notify_poll_handle,
+                  discard_poll_handle);
+  ::new (static_cast<void*>(&slot_.served)) Served{tree, options_.max_read, watcher};
+  int status = run();
+  fuse_session_destroy(se_);  // before the watcher and the tree go: no op runs after this
+  se_ = nullptr;
   return status;
+}
+
+int Session::run() {
+  StopSignals signals(se_);
+  if (!signals.installed() || !mount_relaying_stderr(se_, options_.mountpoint)) return 1;
+  mounted_ = true;
+  if (auto ours = top_mount_at(options_.mountpoint)) mount_id_ = ours->id;
+  fuse_daemonize(options_.foreground ? 1 : 0);
+  Watcher& watcher = slot_.served.watcher;
+  with_signals_blocked([&] { watcher.start(); });
+  signals.start();
+  int r = run_loop(se_, options_);
+  signals.loop_returned();
+  watcher.stop();
+  unmount_if_ours();
+  return r < 0 && signals.stopped_by() == 0 ? 1 : 0;  // EINTR after a stop signal is clean
+}
+
+/// The path may name another mount by now (a parent renamed, a mount stacked on ours): unmount
+/// only if the mount on top at the path is still the one made at start. Otherwise closing
+/// /dev/fuse (fuse_session_destroy) ends this mount's connection and touches no other mount.
+void Session::unmount_if_ours() {
+  const std::string& path = options_.mountpoint;
+  auto top = top_mount_at(path);
+  if (!mount_id_ || (top && top->id == *mount_id_)) {
+    fuse_session_unmount(se_);
+    return;
+  }
+  auto now = mount_with_id(*mount_id_);
+  if (!now) return;  // unmounted already (fusermount3 -u, umount -l)
+  print_line(path + ": not unmounted: the path names another mount now (this one, without its " +
+             "daemon, is at " + now->point + ")");
 }
 
 }  // namespace fieldfs

@@ -117,7 +117,7 @@ std::variant<Schema, std::string> parse_header(const Options& o) {
 }  // namespace
 
 int startup_failure(const std::string& why) {
-  std::fprintf(stderr, "fieldfs: %s\n", why.c_str());
+  std::fprintf(stderr, "fieldfs: %s\n", one_line(why).c_str());
   return 1;
 }
 
@@ -133,19 +133,33 @@ std::optional<Schema> load_schema(const Options& o) {
   return std::nullopt;
 }
 
-std::string check_mountpoint(const std::string& path) {
+namespace {
+
+/// Where `source` lives in the file system: /dev/shm/NAME for a shm object (glibc's shm_open
+/// maps names there), the path for a file.
+std::optional<std::string> segment_path(const std::string& source) {
+  auto parsed = parse_source(source);
+  if (!parsed) return std::nullopt;
+  return parsed->kind == Source::Kind::shm ? "/dev/shm/" + parsed->name : parsed->name;
+}
+
+}  // namespace
+
+void remove_segment(const std::string& source, bool only_if_empty) {
+  auto path = segment_path(source);
+  if (!path) return;
   struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
-    int e = errno;
-    std::string why = path + ": " + errno_text(e);
-    if (e == ENOTCONN) {
-      why += " (a stale mount, left by a daemon that died; clear it with: fusermount3 -uz " + path +
-             ")";
-    }
-    return why;
+  if (only_if_empty && (::lstat(path->c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+                        st.st_size != 0 || st.st_uid != ::geteuid())) {
+    return;
   }
-  if (!S_ISDIR(st.st_mode)) return path + ": " + errno_text(ENOTDIR);
-  return {};
+  ::unlink(path->c_str());
+}
+
+bool segment_exists(const std::string& source) {
+  auto path = segment_path(source);
+  struct stat st {};
+  return path && ::lstat(path->c_str(), &st) == 0;
 }
 
 namespace {

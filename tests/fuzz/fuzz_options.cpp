@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // parse_options on an argv split from the input at NUL bytes (argv[0] excluded, as main passes
-// it). Invariants: no crash; an error is one line (it may only span lines where it quotes an
-// argument that does); accepted values are in range.
+// it). Invariants: no crash; an error is one line; accepted values are in range; the options
+// passed on to libfuse, joined into one -o list, parse back to the same items.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -16,7 +16,6 @@ using namespace fieldfs;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> args;
-  bool newline_in_args = input.find('\n') != std::string_view::npos;
   while (!input.empty()) {
     auto nul = input.find('\0');
     args.emplace_back(input.substr(0, nul));
@@ -26,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ParsedOptions parsed = parse_options(args);
   const std::string& error = parsed.error;
   if (!error.empty()) {
-    FUZZ_CHECK(newline_in_args || error.find('\n') == std::string::npos, fuzz::escaped(error));
+    FUZZ_CHECK(error.find('\n') == std::string::npos, fuzz::escaped(error));
     return 0;
   }
   const Options& o = parsed.options;
@@ -35,5 +34,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(o.threads <= 64, std::to_string(o.threads));
   FUZZ_CHECK(o.max_read >= 4096, std::to_string(o.max_read));
   FUZZ_CHECK(!o.debug || o.foreground, "-d implies -f");
+  if (o.help || o.version) return 0;  // parsing stopped there: no later check has run
+  FUZZ_CHECK(!o.single_thread || o.threads <= 1, "-s with threads=" + std::to_string(o.threads));
+  std::string joined = join_options(o.fuse_options);
+  auto again = parse_options({"a", "b", "-o", joined});
+  FUZZ_CHECK(again.error.empty() && again.options.fuse_options == o.fuse_options,
+             fuzz::escaped(joined));
   return 0;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "options.hpp"
 
+#include <fuse_opt.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 
 namespace fieldfs {
 namespace {
@@ -77,6 +79,61 @@ TEST(OptionsTest, HelpVersionAndLayoutNeedNoMountpoint) {
   EXPECT_TRUE(parse({"-V"}).options.version);
   EXPECT_EQ(parse({"--layout"}).error, "");
   EXPECT_EQ(parse({"--layout", "-o", "schema=x.h"}).options.schema_file, "x.h");
+}
+
+TEST(OptionsTest, OneLineEscapesEveryControlCharacter) {
+  EXPECT_EQ(one_line("a\nb\tc\x01\x7f\x1b[1m/\xc3\xa9"), "a\\nb\\tc\\x01\\x7f\\x1b[1m/\xc3\xa9")
+      << "UTF-8 stays as it is";
+}
+
+TEST(OptionsTest, SingleThreadedConflictsWithMoreThreads) {
+  auto r = parse({"a", "b", "-s", "-o", "threads=4"});
+  EXPECT_NE(r.error.find("-s and -o threads=4 conflict"), std::string::npos) << r.error;
+  EXPECT_EQ(parse({"a", "b", "-o", "threads=4", "-s"}).error,
+            parse({"a", "b", "-s", "-othreads=4"}).error);
+  EXPECT_EQ(parse({"a", "b", "-s", "-o", "threads=1"}).error, "") << "one thread is what -s means";
+}
+
+TEST(OptionsTest, ACommaInAValueIsBackslashComma) {
+  auto r = parse({"a", "b", "-o", "schema=/etc/a\\,b.h,include=/x\\\\y,fsname=p\\054q\\,r"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.schema_file, "/etc/a,b.h");
+  EXPECT_EQ(r.options.include_dirs, std::vector<std::string>{"/x\\y"});
+  EXPECT_EQ(r.options.fuse_options, std::vector<std::string>{"fsname=p,q,r"});
+  EXPECT_EQ(join_options({"fsname=p,q\\r", "ro"}), "fsname=p\\,q\\\\r,ro");
+}
+
+/// The items libfuse's own parser (fuse_opt_parse) splits `-o list` into: the oracle.
+std::vector<std::string> libfuse_items(const std::string& list) {
+  std::vector<std::string> items;
+  std::string opt = "-o";
+  std::string copy = list;
+  char* argv[] = {opt.data(), opt.data(), copy.data()};
+  fuse_args args = FUSE_ARGS_INIT(3, argv);
+  auto collect = [](void* data, const char* arg, int key, fuse_args*) {
+    if (key == FUSE_OPT_KEY_OPT && *arg != '\0')
+      static_cast<std::vector<std::string>*>(data)->push_back(arg);
+    return 0;
+  };
+  EXPECT_EQ(fuse_opt_parse(&args, &items, nullptr, collect), 0) << list;
+  fuse_opt_free_args(&args);
+  return items;
+}
+
+TEST(OptionsTest, SplitsOptionListsAsLibfuseDoesAndJoinsThemBack) {
+  // Keys of q, z, digits and '=' are none of ours: every item passes on to libfuse as parsed.
+  const std::string alphabet = "qz=,\\\\0123457";
+  std::mt19937 rng(11);
+  for (int round = 0; round < 20000; ++round) {
+    std::string list;
+    std::size_t n = rng() % 12;
+    for (std::size_t i = 0; i < n; ++i) list += alphabet[rng() % alphabet.size()];
+    auto ours = parse({"a", "b", "-o", list});
+    ASSERT_EQ(ours.error, "") << list;
+    auto theirs = libfuse_items(list);
+    ASSERT_EQ(ours.options.fuse_options, theirs) << "-o " << list;
+    ASSERT_EQ(libfuse_items(join_options(ours.options.fuse_options)), theirs) << "-o " << list;
+  }
 }
 
 }  // namespace
