@@ -81,5 +81,35 @@ TEST_F(WriterTest, MoreThan4096BytesFailWithEfbig) {
   EXPECT_TRUE(w_.flush()) << "nothing is left pending after an error";
 }
 
+TEST(RawCollectorTest, AnotherOffsetStartsANewImageAndBytesPastOneAreEinval) {
+  RawCollector raw;
+  EXPECT_EQ(raw.write(0, "abcd", 8).value(), false);
+  EXPECT_FALSE(raw.flush()) << "half an image is pending";
+  EXPECT_EQ(raw.write(4, "efgh", 8).value(), true);
+  EXPECT_EQ(raw.text(), "abcdefgh");
+  raw.done();
+  EXPECT_TRUE(raw.flush());
+  EXPECT_EQ(raw.write(8, "x", 8).error(), std::errc::invalid_argument) << "past the image";
+  EXPECT_EQ(raw.write(8, "12345678", 8).value(), true) << "after an error: a new image";
+  raw.done();
+  EXPECT_EQ(raw.write(4096, "ABCDEFGH", 8).value(), true) << "cat img >> .raw writes at st_size";
+  EXPECT_EQ(raw.text(), "ABCDEFGH");
+  EXPECT_EQ(raw.write(0, "123456789", 8).error(), std::errc::invalid_argument);
+}
+
+TEST(JsonCollectorTest, MoreThanTheLimitIsEfbigAndForgotten) {
+  JsonCollector json;
+  EXPECT_EQ(json.write(0, std::string(60, ' '), 100).value(), true) << "the first write is judged";
+  json.incomplete();
+  EXPECT_EQ(json.write(60, std::string(30, ' '), 100).value(), false) << "not doubled yet";
+  EXPECT_EQ(json.write(90, std::string(11, ' '), 100).error(), std::errc::file_too_large);
+  EXPECT_TRUE(json.flush()) << "nothing is kept after an error";
+  std::string start = "{\"a\": \"" + std::string(20, 'x');
+  EXPECT_EQ(json.write(0, start, 100).value(), true);
+  json.incomplete();
+  EXPECT_EQ(json.write(start.size(), "}\\\"}\"", 100).value(), false) << "braces in a string";
+  EXPECT_EQ(json.write(start.size() + 5, "}", 100).value(), true) << "this one closes it";
+}
+
 }  // namespace
 }  // namespace fieldfs
