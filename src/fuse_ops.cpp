@@ -5,8 +5,9 @@
 // - Every open sets direct_io: no page cache can serve an old value, and each read at offset 0
 //   reaches Tree::read, which samples afresh; later offsets continue that open file's sample, so
 //   a reader that reads one byte at a time (dash's `read`) never mixes two values.
-// - Read-only opens set noflush: close(2) costs no FLUSH round trip. Writers need FLUSH, since an
-//   incomplete value ("-" alone) must fail close() with EINVAL.
+// - Read-only opens set noflush: close(2) costs no FLUSH round trip. Writers need FLUSH: an
+//   incomplete value ("-" alone) fails close() with EINVAL. FLUSH comes for every close of every
+//   copy of a descriptor (a forked child's exit too), so it only reports; RELEASE discards.
 // - O_TRUNC arrives inside OPEN (atomic_o_trunc) and is ignored: only a write replaces a value.
 // - Extended attribute ops are left out: the kernel answers ENOTSUP itself, without a round trip.
 #include "fuse_ops.hpp"

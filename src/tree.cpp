@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include "fieldfs/codec.hpp"
+#include "fieldfs/views.hpp"
 
 namespace fieldfs {
 
@@ -20,7 +22,9 @@ Tree::Tree(const Schema& schema, Segment& segment, bool read_only)
       read_only_(read_only),
       uid_(getuid()),
       gid_(getgid()),
-      schema_text_(layout_text(schema)) {
+      schema_text_(layout_text(schema)),
+      json_size_(std::max<std::size_t>(kBlock, json_bound(schema))),
+      json_limit_(json_write_bound(schema)) {
   clock_gettime(CLOCK_REALTIME, &start_);
 }
 
@@ -60,8 +64,12 @@ struct stat Tree::attributes(std::uint32_t node) const {
   auto view = view_of(node);
   bool writable = !read_only_ && (view ? view != View::schema : !schema_.node(node).leaf.is_const);
   st.st_mode = S_IFREG | (writable ? 0644 : 0444);
-  if (view == View::raw) st.st_size = schema_.size();
-  if (view == View::schema) st.st_size = static_cast<off_t>(schema_text_.size());
+  std::size_t size = view == View::raw      ? schema_.size()
+                     : view == View::schema ? schema_text_.size()
+                     : view == View::json   ? json_size_
+                                            : text_bound(schema_, schema_.node(node).leaf);
+  st.st_size = static_cast<off_t>(
+      view == View::raw || view == View::schema ? size : std::max<std::size_t>(kBlock, size));
   return st;
 }
 
@@ -134,12 +142,11 @@ Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view 
   return segment_.store(leaf, **value);
 }
 
-Result<void> Tree::flush(OpenFile& file) {
-  if (!file.bulk.empty()) {  // a .raw or .json write that never became whole
-    file.bulk.clear();
-    return fail(std::errc::invalid_argument);
-  }
-  return file.writer.finish();
+Result<void> Tree::flush(const OpenFile& file) const {
+  auto view = view_of(file.node);
+  if (view == View::raw) return file.raw.flush();
+  if (view == View::json) return file.json.flush();
+  return file.writer.flush();
 }
 
 }  // namespace fieldfs

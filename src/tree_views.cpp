@@ -10,29 +10,6 @@ namespace {
 
 const std::string kViewNames[kViewCount] = {".raw", ".json", ".schema"};
 
-/// Most text a .json write may collect: far more than any struct of SPEC §7's 1 MiB renders to.
-constexpr std::size_t kMaxJsonBytes = 64U << 20;
-
-/// Whether `text` holds a whole JSON value: its brackets balance outside strings. Not a parser
-/// (store_json parses); it only tells a write that ended mid-document from one that ended it.
-bool json_complete(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  bool opened = false;
-  for (char c : text) {
-    if (in_string) {
-      escaped = !escaped && c == '\\';
-      in_string = escaped || c != '"';
-      continue;
-    }
-    if (c == '"') in_string = true;
-    if (c == '{' || c == '[') ++depth, opened = true;
-    if (c == '}' || c == ']') --depth;
-  }
-  return opened && depth <= 0 && !in_string;
-}
-
 }  // namespace
 
 std::optional<View> Tree::view_of(std::uint32_t node) const {
@@ -73,20 +50,25 @@ Result<std::string> Tree::render_view(View view) const {
 Result<void> Tree::write_view(OpenFile& file, View view, std::uint64_t offset,
                               std::string_view data) {
   if (view == View::raw) {
-    if (auto ok = file.bulk.write(offset, data, schema_.size()); !ok) {
-      return fail(ok.error() == std::errc::file_too_large ? std::errc::invalid_argument
-                                                          : ok.error());
-    }
-    if (file.bulk.text().size() < schema_.size()) return {};  // more to come
-    auto stored = store_raw(schema_, segment_, file.bulk.text());
-    file.bulk.clear();
+    auto whole = file.raw.write(offset, data, schema_.size());
+    if (!whole || !*whole) return whole ? Result<void>{} : Error{whole.error()};
+    auto stored = store_raw(schema_, segment_, file.raw.text());
+    file.raw.done();
     return stored;
   }
-  if (auto ok = file.bulk.write(offset, data, kMaxJsonBytes); !ok) return ok;
-  if (!json_complete(file.bulk.text())) return {};
-  auto stored = store_json(schema_, segment_, file.bulk.text());
-  file.bulk.clear();
-  return stored;
+  auto judge = file.json.write(offset, data, json_limit_);
+  if (!judge || !*judge) return judge ? Result<void>{} : Error{judge.error()};
+  auto stored = store_json_if_complete(schema_, segment_, file.json.text());
+  if (!stored) {
+    file.json.reset();
+    return Error{stored.error()};
+  }
+  if (*stored) {
+    file.json.done();
+  } else {
+    file.json.incomplete();
+  }
+  return {};
 }
 
 }  // namespace fieldfs

@@ -25,7 +25,8 @@ struct OpenFile {
   bool sampled = false;
   std::string sample;
   WriteCollector writer;
-  BulkCollector bulk;  ///< .raw and .json
+  RawCollector raw;
+  JsonCollector json;
 };
 
 /// The hidden files at the root (SPEC §3), numbered after the schema's nodes.
@@ -52,7 +53,8 @@ class Tree {
   Result<std::uint32_t> node_of(std::uint64_t ino) const;
   /// The child's inode. ENOTDIR, ENOENT.
   Result<std::uint64_t> lookup(std::uint64_t parent, std::string_view name) const;
-  /// Attributes: fixed modes, owner, times; st_size 4096 for fields (an upper bound, as sysfs).
+  /// Attributes: fixed modes, owner, times; st_size of a field and of .json an upper bound of
+  /// what a read returns, never below 4096 (as sysfs); of .raw and .schema exact.
   struct stat attributes(std::uint32_t node) const;
   struct statvfs statistics() const;
 
@@ -71,8 +73,9 @@ class Tree {
   /// A write of `file` at `offset`, stored once the collected text is a value. EINVAL, ERANGE,
   /// EFBIG (nothing stored), EIO (segment shrunk).
   Result<void> write(OpenFile& file, std::uint64_t offset, std::string_view data);
-  /// close(): EINVAL when a partial value was never completed; nothing is stored then.
-  Result<void> flush(OpenFile& file);
+  /// Each close() of a descriptor of `file` (forked copies too): EINVAL while a partial value
+  /// is pending. It stays pending, so another copy may complete it; close_file discards it.
+  Result<void> flush(const OpenFile& file) const;
   /// fsync(): msync of a file-backed segment.
   Result<void> sync() const { return segment_.sync(); }
 
@@ -86,6 +89,8 @@ class Tree {
   Result<std::string> render_view(View view) const;
 
   std::string schema_text_;  ///< .schema: fixed for the life of the mount
+  std::size_t json_size_;    ///< st_size of .json
+  std::size_t json_limit_;   ///< most text a .json write may collect
   struct timespec start_ {};
   std::mutex files_mutex_;
   std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> files_;

@@ -28,7 +28,22 @@ Result<std::string> render_json(const Schema& schema, const Segment& segment);
 /// Stores a JSON object holding any subset of the fields, all checked before anything is stored.
 /// EINVAL: not JSON, wrong shape or type, unknown field; ERANGE: number outside the field's type;
 /// EFBIG: string too long; EACCES: a const field given a different value; EIO; EROFS.
+/// A number beyond double's range gets the errno a field file gives its text (ERANGE for a float
+/// field); a document with more than 8 such numbers is EINVAL. A document cut short is EINVAL.
 Result<void> store_json(const Schema& schema, Segment& segment, std::string_view text);
+
+/// As store_json, for text that may be only the start of a document: false (nothing stored) when
+/// the JSON library reads it as a document cut short, true once stored; the same errors.
+Result<bool> store_json_if_complete(const Schema& schema, Segment& segment, std::string_view text);
+
+/// The longest text render_json can return for this schema (computed from types, not values):
+/// each char[N] at N bytes rendered at their worst (a control byte is \u00XX, six bytes).
+std::size_t json_bound(const Schema& schema);
+
+/// The most text one .json write may collect: json_bound plus, for every field and directory, a
+/// newline, a separator's extra blanks and 8 columns of indentation per nesting level (writers
+/// that pretty-print), plus 64 KiB.
+std::size_t json_write_bound(const Schema& schema);
 
 namespace detail {
 /// Ok if the segment currently holds all `size` bytes of the struct, checked before a store so a

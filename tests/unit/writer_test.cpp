@@ -32,21 +32,24 @@ TEST_F(WriterTest, DdOneByteAtATimeAppends) {
   EXPECT_EQ(write(1, "2"), "12");
   EXPECT_EQ(write(2, "3"), "123");
   EXPECT_EQ(write(3, "\n"), "123");
-  EXPECT_TRUE(w_.finish());
+  EXPECT_TRUE(w_.flush());
 }
 
 TEST_F(WriterTest, AMinusAloneWaitsForItsDigits) {
   EXPECT_EQ(write(0, "-"), "incomplete");
   EXPECT_EQ(write(1, "5"), "-5");
-  EXPECT_TRUE(w_.finish());
+  EXPECT_TRUE(w_.flush());
 }
 
-TEST_F(WriterTest, CloseWithAnIncompleteValueFailsWithEinval) {
+TEST_F(WriterTest, CloseWithAnIncompleteValueFailsWithEinvalAndKeepsIt) {
   EXPECT_EQ(write(0, "0x"), "incomplete");
-  auto done = w_.finish();
-  ASSERT_FALSE(done);
-  EXPECT_EQ(done.error(), std::errc::invalid_argument);
-  EXPECT_TRUE(w_.finish()) << "reported once";
+  for (int copy = 0; copy < 2; ++copy) {  // each close of a copy (a forked child's exit) reports
+    auto done = w_.flush();
+    ASSERT_FALSE(done);
+    EXPECT_EQ(done.error(), std::errc::invalid_argument);
+  }
+  EXPECT_EQ(write(2, "1f\n"), "31") << "another copy of the descriptor completes the value";
+  EXPECT_TRUE(w_.flush());
 }
 
 TEST_F(WriterTest, AppendModeOffsetStartsANewValue) {
@@ -75,7 +78,37 @@ TEST_F(WriterTest, MoreThan4096BytesFailWithEfbig) {
   std::string blanks(4000, ' ');
   EXPECT_EQ(write(0, blanks), "incomplete");
   EXPECT_EQ(write(4000, blanks), "error 27");
-  EXPECT_TRUE(w_.finish()) << "nothing is left pending after an error";
+  EXPECT_TRUE(w_.flush()) << "nothing is left pending after an error";
+}
+
+TEST(RawCollectorTest, AnotherOffsetStartsANewImageAndBytesPastOneAreEinval) {
+  RawCollector raw;
+  EXPECT_EQ(raw.write(0, "abcd", 8).value(), false);
+  EXPECT_FALSE(raw.flush()) << "half an image is pending";
+  EXPECT_EQ(raw.write(4, "efgh", 8).value(), true);
+  EXPECT_EQ(raw.text(), "abcdefgh");
+  raw.done();
+  EXPECT_TRUE(raw.flush());
+  EXPECT_EQ(raw.write(8, "x", 8).error(), std::errc::invalid_argument) << "past the image";
+  EXPECT_EQ(raw.write(8, "12345678", 8).value(), true) << "after an error: a new image";
+  raw.done();
+  EXPECT_EQ(raw.write(4096, "ABCDEFGH", 8).value(), true) << "cat img >> .raw writes at st_size";
+  EXPECT_EQ(raw.text(), "ABCDEFGH");
+  EXPECT_EQ(raw.write(0, "123456789", 8).error(), std::errc::invalid_argument);
+}
+
+TEST(JsonCollectorTest, MoreThanTheLimitIsEfbigAndForgotten) {
+  JsonCollector json;
+  EXPECT_EQ(json.write(0, std::string(60, ' '), 100).value(), true) << "the first write is judged";
+  json.incomplete();
+  EXPECT_EQ(json.write(60, std::string(30, ' '), 100).value(), false) << "not doubled yet";
+  EXPECT_EQ(json.write(90, std::string(11, ' '), 100).error(), std::errc::file_too_large);
+  EXPECT_TRUE(json.flush()) << "nothing is kept after an error";
+  std::string start = "{\"a\": \"" + std::string(20, 'x');
+  EXPECT_EQ(json.write(0, start, 100).value(), true);
+  json.incomplete();
+  EXPECT_EQ(json.write(start.size(), "}\\\"}\"", 100).value(), false) << "braces in a string";
+  EXPECT_EQ(json.write(start.size() + 5, "}", 100).value(), true) << "this one closes it";
 }
 
 }  // namespace
