@@ -150,12 +150,29 @@ std::string check_mountpoint(const std::string& path) {
 
 namespace {
 
-std::string segment_error_text(std::errc e, const Options& o) {
+/// Why another user's segment is refused, and how to mount it anyway.
+std::string owner_text(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || st.st_uid == ::geteuid()) return errno_text(EPERM);
+  return "owned by uid " + std::to_string(st.st_uid) + ", not by the mounting user (uid " +
+         std::to_string(::geteuid()) +
+         "): its owner could still change and truncate it; to mount it anyway: -o "
+         "allow_foreign_owner";
+}
+
+std::string segment_error_text(std::errc e, const Options& o, const std::string& path) {
   switch (e) {
     case std::errc::too_many_symbolic_link_levels:
       return "is a symbolic link; fieldfs does not follow links (name the file itself)";
     case std::errc::no_such_device:
       return "not a regular file (a FIFO, device or socket cannot hold a struct)";
+    case std::errc::operation_not_supported: {
+      std::string fs = unsuitable_filesystem(path);
+      return "on a " + (fs.empty() ? std::string("filesystem") : fs + " filesystem") +
+             ", which cannot share a writable mapping (use tmpfs, as /dev/shm, ext4, xfs, btrfs)";
+    }
+    case std::errc::operation_not_permitted:
+      return owner_text(path);
     case std::errc::no_such_file_or_directory:
       return errno_text(ENOENT) + (o.create ? "" : " (and -o nocreate was given)");
     case std::errc::invalid_argument:
@@ -170,7 +187,7 @@ std::string segment_error_text(std::errc e, const Options& o) {
 std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
   auto source = parse_source(o.source);
   if (!source) {
-    startup_failure(o.source + ": " + segment_error_text(source.error(), o));
+    startup_failure(o.source + ": " + segment_error_text(source.error(), o, o.source));
     return std::nullopt;
   }
   SegmentOptions so;
@@ -178,9 +195,10 @@ std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
   so.create = o.create;
   so.read_only = o.read_only;
   so.size = size;
+  so.allow_foreign_owner = o.allow_foreign_owner;
   auto segment = Segment::open(*source, so);
   if (!segment) {
-    startup_failure(o.source + ": " + segment_error_text(segment.error(), o));
+    startup_failure(o.source + ": " + segment_error_text(segment.error(), o, source_path(*source)));
     return std::nullopt;
   }
   return std::move(*segment);
