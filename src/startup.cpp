@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -35,13 +37,44 @@ std::string header_helper() {
   return FIELDFS_HELPER_DIR "/fieldfs-header";
 }
 
+/// How long fieldfs-header may take: a header that #includes a FIFO would block it forever.
+constexpr auto kHeaderDeadline = std::chrono::seconds(60);
+
 struct Captured {
   int status = -1;  ///< as waitpid gives it
+  bool timed_out = false;
   std::string out;
   std::string err;
 };
 
-/// Runs args[0] with stdout and stderr captured; an errno if it cannot be started.
+/// Reads both pipes to their end; false if the deadline came first.
+bool read_all(std::array<int, 2> fds_in, std::array<std::string*, 2> into,
+              std::chrono::steady_clock::time_point deadline) {
+  std::array<pollfd, 2> fds{pollfd{fds_in[0], POLLIN, 0}, pollfd{fds_in[1], POLLIN, 0}};
+  char buf[65536];
+  for (int open = 2; open > 0;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;  // revents are stale after a failed poll
+    if (ready < 0) return true;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        into[i]->append(buf, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  return true;
+}
+
+/// Runs args[0] with stdout and stderr captured, killed at kHeaderDeadline; an errno if it
+/// cannot be started.
 std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   std::array<int, 2> out{};
   std::array<int, 2> err{};
@@ -66,24 +99,10 @@ std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   ::close(out[1]);
   ::close(err[1]);
   Captured c;
-  std::array<pollfd, 2> fds{pollfd{out[0], POLLIN, 0}, pollfd{err[0], POLLIN, 0}};
-  std::array<std::string*, 2> into{&c.out, &c.err};
-  char buf[65536];
-  for (int open = spawned == 0 ? 2 : 0; open > 0;) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;  // revents are stale after a failed poll
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        into[i]->append(buf, static_cast<std::size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open;
-      }
-    }
+  if (spawned == 0) {
+    c.timed_out = !read_all({out[0], err[0]}, {&c.out, &c.err},
+                            std::chrono::steady_clock::now() + kHeaderDeadline);
+    if (c.timed_out) ::kill(pid, SIGKILL);
   }
   ::close(out[0]);
   ::close(err[0]);
@@ -91,6 +110,13 @@ std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   while (::waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
   }
   return c;
+}
+
+/// The last line of what fieldfs-header wrote: its own reason comes after libclang's lines.
+std::string last_line(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  auto newline = text.rfind('\n');
+  return newline == std::string::npos ? text : text.substr(newline + 1);
 }
 
 /// The schema fieldfs-header reads from the header, or the one-line reason it cannot.
@@ -102,16 +128,19 @@ std::variant<Schema, std::string> parse_header(const Options& o) {
     return "-o schema needs " + args[0] + ": " + errno_text(*e);
   }
   auto& c = std::get<Captured>(ran);
+  if (c.timed_out) {
+    return o.schema_file + ": no layout within " + std::to_string(kHeaderDeadline.count()) +
+           " s (does it #include a FIFO or a device?)";
+  }
   if (WIFSIGNALED(c.status)) {
-    return args[0] + ": killed by " + ::strsignal(WTERMSIG(c.status));
+    return o.schema_file + ": " + args[0] + " was killed by " + ::strsignal(WTERMSIG(c.status));
   }
   if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) {
     if (auto schema = schema_from_wire(c.out)) return std::move(*schema);
     return args[0] + ": wrote no schema that fieldfs can read";
   }
-  while (!c.err.empty() && c.err.back() == '\n') c.err.pop_back();
-  if (c.err.empty()) return args[0] + ": failed without a reason";
-  return c.err;
+  std::string why = last_line(std::move(c.err));
+  return why.empty() ? args[0] + ": failed without a reason" : why;
 }
 
 }  // namespace

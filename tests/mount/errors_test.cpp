@@ -216,5 +216,63 @@ TEST_F(SourceTest, ASegmentAnotherUserOwnsIsRefusedUnlessAllowed) {
   ::unlink(("/dev/shm/" + name).c_str());
 }
 
+/// `ENV fieldfs --layout -o OPTIONS`, given a minute.
+Outcome layout(const std::string& options, const std::string& env = "") {
+  return sh(env + " " + quote(fieldfs_binary()) + " --layout -o " + quote(options), 60);
+}
+
+/// The outcome failed at once with exactly one "fieldfs: " line.
+void expect_one_line_failure(const Outcome& r) {
+  EXPECT_GT(r.status, 0) << "-1: it hung";
+  EXPECT_TRUE(r.err.starts_with("fieldfs: ")) << r.err;
+  EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "one line: " << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(SourceTest, HostileSchemasFailInOneLineAndNeverHang) {
+  std::string fifo = dir_ + "/fifo.h";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const auto& path : {std::string("/dev/zero"), fifo}) {
+    auto r = layout("schema=" + path);
+    expect_one_line_failure(r);
+    EXPECT_EQ(r.err, "fieldfs: " + path + ": not a regular file (a schema is a C header file)\n");
+  }
+  auto r = layout("schema=" + write("zero.h", "#include \"/dev/zero\"\nstruct a { int x; };\n"));
+  expect_one_line_failure(r);
+}
+
+TEST_F(SourceTest, AnEmptyStructIsRefusedByLayoutAndByTheMount) {
+  std::string h = write("empty.h", "struct empty {};\n");
+  std::string why = h + ":1:8: struct empty has no fields: there is nothing to share\n";
+  auto r = layout("schema=" + h);
+  expect_one_line_failure(r);
+  EXPECT_EQ(r.err, "fieldfs: " + why);
+  std::string name = unique_name("empty");
+  Mount m({"-o", "schema=" + h}, name);
+  EXPECT_FALSE(m.mounted());
+  EXPECT_NE(m.stop(), 0);
+  EXPECT_EQ(m.daemon_stderr(), "fieldfs: " + why);
+  struct stat st {};
+  EXPECT_NE(::stat(("/dev/shm/" + name).c_str(), &st), 0) << "no segment is created";
+}
+
+TEST_F(SourceTest, TheLayoutDoesNotDependOnTheCompilersEnvironment) {
+  sh("mkdir " + quote(dir_ + "/inc"));
+  write("inc/probe.h", "#define EXTRA int b;\n");
+  std::string h = write("s.h",
+                        "#if __has_include(<probe.h>)\n#include <probe.h>\n#endif\n"
+                        "#ifndef EXTRA\n#define EXTRA\n#endif\nstruct s { int a; EXTRA };\n");
+  auto plain = layout("schema=" + h);
+  ASSERT_EQ(plain.status, 0) << plain.err;
+  EXPECT_EQ(plain.out.find("\nb "), std::string::npos) << plain.out;
+  for (auto var : {"CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH"}) {
+    auto r = layout("schema=" + h, std::string(var) + "=" + quote(dir_ + "/inc"));
+    EXPECT_EQ(r.status, 0) << r.err;
+    EXPECT_EQ(r.out, plain.out) << var;
+  }
+  auto with = layout("schema=" + h + ",include=" + dir_ + "/inc");
+  EXPECT_NE(with.out, plain.out) << "the probe does change the layout when asked for";
+}
+
 }  // namespace
 }  // namespace fieldfs::test
