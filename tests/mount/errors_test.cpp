@@ -237,8 +237,10 @@ TEST_F(SourceTest, HostileSchemasFailInOneLineAndNeverHang) {
     expect_one_line_failure(r);
     EXPECT_EQ(r.err, "fieldfs: " + path + ": not a regular file (a schema is a C header file)\n");
   }
-  auto r = layout("schema=" + write("zero.h", "#include \"/dev/zero\"\nstruct a { int x; };\n"));
+  std::string zero = write("zero.h", "#include \"/dev/zero\"\nstruct a { int x; };\n");
+  auto r = layout("schema=" + zero);
   expect_one_line_failure(r);
+  EXPECT_TRUE(r.err.starts_with("fieldfs: " + zero + ": ")) << r.err;
 }
 
 TEST_F(SourceTest, AnEmptyStructIsRefusedByLayoutAndByTheMount) {
