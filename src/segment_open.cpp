@@ -97,13 +97,13 @@ Result<void> check_filesystem(int fd) {
 }
 
 /// Refuses what must not be written: not a regular file, on an unsuitable filesystem, or owned
-/// by another user (EPERM, unless allowed: whoever owns it keeps write and truncate access).
+/// by another user when options ask for owner_only (EPERM).
 Result<void> check_file(int fd, const SegmentOptions& o) {
   struct stat st {};
   if (::fstat(fd, &st) != 0) return fail_errno(errno);
   if (auto ok = check_regular(st); !ok) return ok;
   if (auto ok = check_filesystem(fd); !ok) return ok;
-  if (!o.allow_foreign_owner && st.st_uid != ::geteuid()) {
+  if (o.owner_only && st.st_uid != ::geteuid()) {
     return fail(std::errc::operation_not_permitted);
   }
   return {};

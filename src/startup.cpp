@@ -224,7 +224,7 @@ std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
   so.create = o.create;
   so.read_only = o.read_only;
   so.size = size;
-  so.allow_foreign_owner = o.allow_foreign_owner;
+  so.owner_only = !o.allow_foreign_owner;
   auto segment = Segment::open(*source, so);
   if (!segment) {
     startup_failure(o.source + ": " + segment_error_text(segment.error(), o, source_path(*source)));

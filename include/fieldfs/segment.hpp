@@ -32,7 +32,10 @@ struct SegmentOptions {
   bool create = true;      ///< create a missing segment (else ENOENT)
   bool read_only = false;  ///< open and map read-only; never create or grow
   std::uint32_t size = 0;  ///< bytes the struct needs: grown to this, never shrunk
-  bool allow_foreign_owner = false;  ///< accept a segment the effective uid does not own
+  /// Refuse (EPERM) a segment the effective uid does not own: its owner keeps write and truncate
+  /// access. fieldfs sets it (unless -o allow_foreign_owner); programs that share a segment
+  /// another user created, through Mapped<T>, leave it off.
+  bool owner_only = false;
 };
 
 /// The path the source opens: /dev/shm/NAME (as shm_open names it) or the file's path.
@@ -50,7 +53,7 @@ class Segment {
   /// before a byte is written, and removes a segment it created if it then fails.
   /// ENOENT (missing, nocreate), ELOOP (a symbolic link), EISDIR, ENODEV (not a regular file),
   /// EOPNOTSUPP (on a filesystem that cannot share a writable mapping), EPERM (owned by another
-  /// user, unless allow_foreign_owner), ENOSPC (no room to grow), EACCES, EINVAL (size 0, or a
+  /// user, with owner_only), ENOSPC (no room to grow), EACCES, EINVAL (size 0, or a
   /// mode beyond 0777).
   static Result<Segment> open(const Source& source, const SegmentOptions& options);
 

@@ -242,7 +242,7 @@ TEST_F(SegmentTest, ASegmentThatCannotBeAllocatedIsRemovedAgain) {
   EXPECT_EQ(::umount(small.c_str()), 0);
 }
 
-TEST_F(SegmentTest, ASegmentAnotherUserOwnsIsRefusedUnlessAllowed) {
+TEST_F(SegmentTest, ASegmentAnotherUserOwnsIsRefusedWhenOwnerOnly) {
   std::string file = dir_ + "/state";
   int fd = ::shm_open(name_.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
   ASSERT_GE(fd, 0);
@@ -252,14 +252,13 @@ TEST_F(SegmentTest, ASegmentAnotherUserOwnsIsRefusedUnlessAllowed) {
   ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
   for (const auto& source : {Source{Source::Kind::shm, name_}, Source{Source::Kind::file, file}}) {
     SCOPED_TRACE(source.name);
-    EXPECT_EQ(Segment::open(source, sized(8)).error(), std::errc::operation_not_permitted);
+    SegmentOptions o = sized(8);
+    o.owner_only = true;
+    EXPECT_EQ(Segment::open(source, o).error(), std::errc::operation_not_permitted);
     struct stat st {};
     ASSERT_EQ(::stat(source_path(source).c_str(), &st), 0);
     EXPECT_EQ(st.st_size, 0) << "refused before a byte was written";
-    SegmentOptions o = sized(8);
-    o.allow_foreign_owner = true;
-    auto s = Segment::open(source, o);
-    EXPECT_TRUE(s) << "allowed deliberately";
+    EXPECT_TRUE(Segment::open(source, sized(8))) << "shared with another user deliberately";
   }
 }
 
