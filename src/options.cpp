@@ -186,7 +186,8 @@ Options (-o a,b=c):
   include=DIR     extra header search directory
   mode=OCTAL      permission bits for a segment fieldfs creates (default 0600)
   nocreate        fail instead of creating a missing segment
-  allow_foreign_owner  mount a segment that another user owns
+  allow_foreign_owner
+                  mount a segment that another user owns (refused by default)
   ro              read-only mount: fields are 0444, writes fail with EROFS
   threads=N       serve requests with up to N threads (default: 1)
   max_read=N      largest read request in bytes (default 4096)

@@ -129,7 +129,7 @@ int access_flags(const SegmentOptions& o) { return (o.read_only ? O_RDONLY : O_R
 
 /// Opens the existing segment: first without access (O_PATH, which opens neither a FIFO nor a
 /// device), checks that, then reopens that same inode through /proc/self/fd for reading and
-/// writing. ENOENT if it is missing.
+/// writing. ENOENT if it is missing; ENOSYS without /proc.
 Result<UniqueFd> open_existing(const Place& at, const SegmentOptions& o) {
   int path_fd = ::openat(at.dir.get(), at.name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
   if (path_fd < 0) return fail_errno(errno);
@@ -137,7 +137,8 @@ Result<UniqueFd> open_existing(const Place& at, const SegmentOptions& o) {
   if (auto ok = check_file(path_fd, o); !ok) return Error{ok.error()};
   std::string self = "/proc/self/fd/" + std::to_string(path_fd);
   int fd = ::open(self.c_str(), access_flags(o));
-  if (fd < 0) return fail_errno(errno);
+  // ENOENT here is not a missing segment (which would then be created): /proc is not mounted.
+  if (fd < 0) return errno == ENOENT ? fail(std::errc::function_not_supported) : fail_errno(errno);
   return UniqueFd(fd);
 }
 

@@ -202,6 +202,8 @@ std::string segment_error_text(std::errc e, const Options& o, const std::string&
     }
     case std::errc::operation_not_permitted:
       return owner_text(path);
+    case std::errc::function_not_supported:
+      return "cannot be reopened through /proc/self/fd (is /proc mounted?)";
     case std::errc::no_such_file_or_directory:
       return errno_text(ENOENT) + (o.create ? "" : " (and -o nocreate was given)");
     case std::errc::invalid_argument:

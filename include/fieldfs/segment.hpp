@@ -54,7 +54,7 @@ class Segment {
   /// ENOENT (missing, nocreate), ELOOP (a symbolic link), EISDIR, ENODEV (not a regular file),
   /// EOPNOTSUPP (on a filesystem that cannot share a writable mapping), EPERM (owned by another
   /// user, with owner_only), ENOSPC (no room to grow), EACCES, EINVAL (size 0, or a
-  /// mode beyond 0777).
+  /// mode beyond 0777), ENOSYS (no /proc to reopen it through).
   static Result<Segment> open(const Source& source, const SegmentOptions& options);
 
   Segment(Segment&& other) noexcept;
