@@ -216,6 +216,15 @@ TEST_F(SourceTest, ASegmentAnotherUserOwnsIsRefusedUnlessAllowed) {
   ::unlink(("/dev/shm/" + name).c_str());
 }
 
+TEST_F(SourceTest, WithoutProcAnExistingSourceIsExplainedNotCreatedAgain) {
+  std::string seg = write("seg", "");
+  auto r = sh("unshare -m sh -c " + quote("umount -l /proc && exec " + quote(fieldfs_binary()) +
+                                          " " + quote(seg) + " " + quote(dir_)));
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.err, "fieldfs: " + seg + ": cannot be reopened through /proc/self/fd (is /proc " +
+                       "mounted?)\n");
+}
+
 /// `ENV fieldfs --layout -o OPTIONS`, given a minute.
 Outcome layout(const std::string& options, const std::string& env = "") {
   return sh(env + " " + quote(fieldfs_binary()) + " --layout -o " + quote(options), 60);
