@@ -176,9 +176,9 @@ TEST_F(SourceTest, AFifoInDevShmIsRefusedWithoutEverBeingOpenedForWriting) {
   EXPECT_NE(refusal(name).find("not a regular file"), std::string::npos);
   // A writer that opened and closed the FIFO since the reader opened leaves POLLHUP on it.
   pollfd p{reader, POLLIN, 0};
-  ASSERT_EQ(::poll(&p, 1, 0), 0) << "fieldfs opened the FIFO for writing";
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "fieldfs opened the FIFO for writing";
   ::close(::open(path.c_str(), O_WRONLY | O_NONBLOCK));
-  ASSERT_EQ(::poll(&p, 1, 0), 1);
+  EXPECT_EQ(::poll(&p, 1, 0), 1);
   EXPECT_TRUE(p.revents & POLLHUP) << "the oracle sees a writer that came and went";
   ::close(reader);
   ::unlink(path.c_str());
@@ -209,8 +209,10 @@ TEST_F(SourceTest, ASegmentAnotherUserOwnsIsRefusedUnlessAllowed) {
     EXPECT_NE(why.find("owned by uid 65534, not by the mounting user"), std::string::npos) << why;
     EXPECT_NE(why.find("-o allow_foreign_owner"), std::string::npos) << why;
     Mount m({"-o", "allow_foreign_owner"}, source, true);
-    ASSERT_TRUE(m.mounted()) << m.daemon_stderr();
-    EXPECT_EQ(slurp(m.path("bar")), "0\n");
+    EXPECT_TRUE(m.mounted()) << m.daemon_stderr();
+    if (m.mounted()) {
+      EXPECT_EQ(slurp(m.path("bar")), "0\n");
+    }
     EXPECT_EQ(m.stop(), 0);
   }
   ::unlink(("/dev/shm/" + name).c_str());
