@@ -270,6 +270,10 @@ HeaderSchemaResult schema_from_record(CXCursor record, const std::string& name) 
   if (size < 0 || align <= 0) {
     return {std::nullopt, located(record, "cannot lay out struct " + name)};
   }
+  if (size == 0) {
+    return {std::nullopt,
+            located(record, "struct " + name + " has no fields: there is nothing to share")};
+  }
   if (size > kMaxStructBytes) {
     return {std::nullopt, located(record, "struct " + name + " is " + std::to_string(size) +
                                               " bytes, more than the limit of " +

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/header_schema.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
-#include <cstdio>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <new>
 #include <utility>
 
 #include "fieldfs/result.hpp"
+#include "fieldfs/unique_fd.hpp"
 #include "header_clang.hpp"
 
 namespace fieldfs {
@@ -17,14 +22,41 @@ namespace {
 
 HeaderSchemaResult failure(std::string why) { return {std::nullopt, std::move(why)}; }
 
-/// Why `file` cannot be read, or "" if it can: libclang only says "failure" for these.
-std::string unreadable(const std::string& file) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec)) return file + ": " + errno_text(EISDIR);
-  std::FILE* f = std::fopen(file.c_str(), "r");
-  if (f == nullptr) return file + ": " + errno_text(errno);
-  std::fclose(f);
-  return {};
+/// The header's text, or the one-line reason it cannot be had.
+struct HeaderText {
+  std::string text;
+  std::string error;
+};
+
+std::string not_regular(const std::string& file) {
+  return file + ": not a regular file (a schema is a C header file)";
+}
+
+std::string too_big(const std::string& file, std::uintmax_t size) {
+  return file + ": " + std::to_string(size) + " bytes, more than the limit of " +
+         std::to_string(kMaxSchemaBytes) + " for a schema";
+}
+
+/// Reads the header here and hands libclang the text, so that the file checked is the file
+/// parsed: a regular file (a link to one is fine) of at most kMaxSchemaBytes. A FIFO or device
+/// is refused before it is opened (libclang would block on a FIFO and read /dev/zero forever).
+HeaderText read_header(const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {{}, file + ": " + errno_text(errno)};
+  if (S_ISDIR(st.st_mode)) return {{}, file + ": " + errno_text(EISDIR)};
+  if (!S_ISREG(st.st_mode)) return {{}, not_regular(file)};
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!fd) return {{}, file + ": " + errno_text(errno)};
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode)) return {{}, not_regular(file)};
+  HeaderText out;
+  char buf[65536];
+  for (ssize_t got; (got = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return {{}, file + ": " + errno_text(errno)};
+    out.text.append(buf, static_cast<std::size_t>(got));
+    if (out.text.size() > kMaxSchemaBytes) return {{}, too_big(file, out.text.size())};
+  }
+  return out;
 }
 
 std::vector<std::string> compiler_args(const HeaderSchemaRequest& request) {
@@ -110,18 +142,24 @@ std::optional<CXCursor> last_in_main_file(CXCursor unit) {
 }
 
 HeaderSchemaResult load(const HeaderSchemaRequest& request) {
-  if (auto why = unreadable(request.file); !why.empty()) return failure(why);
+  HeaderText header = read_header(request.file);
+  if (!header.error.empty()) return failure(header.error);
   IndexPtr index(clang_createIndex(0, 0));
   if (!index) return failure(request.file + ": libclang cannot start");
   std::vector<std::string> args = compiler_args(request);
   std::vector<const char*> argv;
   argv.reserve(args.size());
   for (const auto& a : args) argv.push_back(a.c_str());
+  CXUnsavedFile text{request.file.c_str(), header.text.data(), header.text.size()};
   CXTranslationUnit raw = nullptr;
   CXErrorCode code = clang_parseTranslationUnit2(index.get(), request.file.c_str(), argv.data(),
-                                                 static_cast<int>(argv.size()), nullptr, 0,
+                                                 static_cast<int>(argv.size()), &text, 1,
                                                  CXTranslationUnit_None, &raw);
   UnitPtr unit(raw);
+  if (code == CXError_Crashed) {
+    return failure(request.file + ": libclang crashed reading it (out of memory or time? an " +
+                   "#include of a device or FIFO?)");
+  }
   if (code != CXError_Success || !unit) {
     return failure(request.file + ": libclang cannot parse it (error " +
                    std::to_string(static_cast<int>(code)) + ")");

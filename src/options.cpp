@@ -39,8 +39,12 @@ std::string apply_option(std::string_view item, Options& o) {
     o.include_dirs.emplace_back(value);
   } else if (key == "mode") {
     unsigned m = 0;
-    if (!parse_unsigned(value, 8, m) || m > 07777) {
+    if (!parse_unsigned(value, 8, m)) {
       return "-o mode=" + std::string(value) + ": not an octal mode (e.g. 0640)";
+    }
+    if (m > 0777) {
+      return "-o mode=" + std::string(value) + ": only permission bits, 0777 at most " +
+             "(no setuid, setgid or sticky bit)";
     }
     o.mode = static_cast<mode_t>(m);
   } else if (key == "poll_ms") {
@@ -57,6 +61,8 @@ std::string apply_option(std::string_view item, Options& o) {
     }
   } else if (key == "nocreate" && !has_value) {
     o.create = false;
+  } else if (key == "allow_foreign_owner" && !has_value) {
+    o.allow_foreign_owner = true;
   } else if (key == "ro" && !has_value) {
     o.read_only = true;
     o.fuse_options.emplace_back("ro");
@@ -215,6 +221,8 @@ Options (-o a,b=c; a comma inside a value is written \,):
   include=DIR     extra header search directory
   mode=OCTAL      permission bits for a segment fieldfs creates (default 0600)
   nocreate        fail instead of creating a missing segment
+  allow_foreign_owner
+                  mount a segment that another user owns (refused by default)
   ro              read-only mount: fields are 0444, writes fail with EROFS
   threads=N       serve requests with up to N threads (default: 1; not with -s)
   max_read=N      largest read request in bytes (default 4096)

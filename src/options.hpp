@@ -22,6 +22,7 @@ struct Options {
   bool layout = false;
   bool read_only = false;
   bool create = true;
+  bool allow_foreign_owner = false;  ///< -o allow_foreign_owner: mount a segment another user owns
   mode_t mode = 0600;
   unsigned poll_ms = 10;
   unsigned max_read =

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -10,6 +11,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -35,13 +37,44 @@ std::string header_helper() {
   return FIELDFS_HELPER_DIR "/fieldfs-header";
 }
 
+/// How long fieldfs-header may take: a header that #includes a FIFO would block it forever.
+constexpr auto kHeaderDeadline = std::chrono::seconds(60);
+
 struct Captured {
   int status = -1;  ///< as waitpid gives it
+  bool timed_out = false;
   std::string out;
   std::string err;
 };
 
-/// Runs args[0] with stdout and stderr captured; an errno if it cannot be started.
+/// Reads both pipes to their end; false if the deadline came first.
+bool read_all(std::array<int, 2> fds_in, std::array<std::string*, 2> into,
+              std::chrono::steady_clock::time_point deadline) {
+  std::array<pollfd, 2> fds{pollfd{fds_in[0], POLLIN, 0}, pollfd{fds_in[1], POLLIN, 0}};
+  char buf[65536];
+  for (int open = 2; open > 0;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    int ready = ::poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;  // revents are stale after a failed poll
+    if (ready < 0) return true;
+    for (std::size_t i = 0; i < fds.size(); ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
+      if (got > 0) {
+        into[i]->append(buf, static_cast<std::size_t>(got));
+      } else if (got == 0 || errno != EINTR) {
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+  return true;
+}
+
+/// Runs args[0] with stdout and stderr captured, killed at kHeaderDeadline; an errno if it
+/// cannot be started.
 std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   std::array<int, 2> out{};
   std::array<int, 2> err{};
@@ -66,24 +99,10 @@ std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   ::close(out[1]);
   ::close(err[1]);
   Captured c;
-  std::array<pollfd, 2> fds{pollfd{out[0], POLLIN, 0}, pollfd{err[0], POLLIN, 0}};
-  std::array<std::string*, 2> into{&c.out, &c.err};
-  char buf[65536];
-  for (int open = spawned == 0 ? 2 : 0; open > 0;) {
-    if (::poll(fds.data(), fds.size(), -1) < 0) {
-      if (errno == EINTR) continue;  // revents are stale after a failed poll
-      break;
-    }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      ssize_t got = ::read(fds[i].fd, buf, sizeof buf);
-      if (got > 0) {
-        into[i]->append(buf, static_cast<std::size_t>(got));
-      } else if (got == 0 || errno != EINTR) {
-        fds[i].fd = -1;
-        --open;
-      }
-    }
+  if (spawned == 0) {
+    c.timed_out = !read_all({out[0], err[0]}, {&c.out, &c.err},
+                            std::chrono::steady_clock::now() + kHeaderDeadline);
+    if (c.timed_out) ::kill(pid, SIGKILL);
   }
   ::close(out[0]);
   ::close(err[0]);
@@ -91,6 +110,13 @@ std::variant<Captured, int> run_captured(const std::vector<std::string>& args) {
   while (::waitpid(pid, &c.status, 0) < 0 && errno == EINTR) {
   }
   return c;
+}
+
+/// The last line of what fieldfs-header wrote: its own reason comes after libclang's lines.
+std::string last_line(std::string text) {
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  auto newline = text.rfind('\n');
+  return newline == std::string::npos ? text : text.substr(newline + 1);
 }
 
 /// The schema fieldfs-header reads from the header, or the one-line reason it cannot.
@@ -102,16 +128,19 @@ std::variant<Schema, std::string> parse_header(const Options& o) {
     return "-o schema needs " + args[0] + ": " + errno_text(*e);
   }
   auto& c = std::get<Captured>(ran);
+  if (c.timed_out) {
+    return o.schema_file + ": no layout within " + std::to_string(kHeaderDeadline.count()) +
+           " s (does it #include a FIFO or a device?)";
+  }
   if (WIFSIGNALED(c.status)) {
-    return args[0] + ": killed by " + ::strsignal(WTERMSIG(c.status));
+    return o.schema_file + ": " + args[0] + " was killed by " + ::strsignal(WTERMSIG(c.status));
   }
   if (WIFEXITED(c.status) && WEXITSTATUS(c.status) == 0) {
     if (auto schema = schema_from_wire(c.out)) return std::move(*schema);
     return args[0] + ": wrote no schema that fieldfs can read";
   }
-  while (!c.err.empty() && c.err.back() == '\n') c.err.pop_back();
-  if (c.err.empty()) return args[0] + ": failed without a reason";
-  return c.err;
+  std::string why = last_line(std::move(c.err));
+  return why.empty() ? args[0] + ": failed without a reason" : why;
 }
 
 }  // namespace
@@ -164,12 +193,31 @@ bool segment_exists(const std::string& source) {
 
 namespace {
 
-std::string segment_error_text(std::errc e, const Options& o) {
+/// Why another user's segment is refused, and how to mount it anyway.
+std::string owner_text(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || st.st_uid == ::geteuid()) return errno_text(EPERM);
+  return "owned by uid " + std::to_string(st.st_uid) + ", not by the mounting user (uid " +
+         std::to_string(::geteuid()) +
+         "): its owner could still change and truncate it; to mount it anyway: -o "
+         "allow_foreign_owner";
+}
+
+std::string segment_error_text(std::errc e, const Options& o, const std::string& path) {
   switch (e) {
     case std::errc::too_many_symbolic_link_levels:
       return "is a symbolic link; fieldfs does not follow links (name the file itself)";
     case std::errc::no_such_device:
       return "not a regular file (a FIFO, device or socket cannot hold a struct)";
+    case std::errc::operation_not_supported: {
+      std::string fs = unsuitable_filesystem(path);
+      return "on a " + (fs.empty() ? std::string("filesystem") : fs + " filesystem") +
+             ", which cannot share a writable mapping (use tmpfs, as /dev/shm, ext4, xfs, btrfs)";
+    }
+    case std::errc::operation_not_permitted:
+      return owner_text(path);
+    case std::errc::function_not_supported:
+      return "cannot be reopened through /proc/self/fd (is /proc mounted?)";
     case std::errc::no_such_file_or_directory:
       return errno_text(ENOENT) + (o.create ? "" : " (and -o nocreate was given)");
     case std::errc::invalid_argument:
@@ -184,7 +232,7 @@ std::string segment_error_text(std::errc e, const Options& o) {
 std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
   auto source = parse_source(o.source);
   if (!source) {
-    startup_failure(o.source + ": " + segment_error_text(source.error(), o));
+    startup_failure(o.source + ": " + segment_error_text(source.error(), o, o.source));
     return std::nullopt;
   }
   SegmentOptions so;
@@ -192,9 +240,10 @@ std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
   so.create = o.create;
   so.read_only = o.read_only;
   so.size = size;
+  so.owner_only = !o.allow_foreign_owner;
   auto segment = Segment::open(*source, so);
   if (!segment) {
-    startup_failure(o.source + ": " + segment_error_text(segment.error(), o));
+    startup_failure(o.source + ": " + segment_error_text(segment.error(), o, source_path(*source)));
     return std::nullopt;
   }
   return std::move(*segment);

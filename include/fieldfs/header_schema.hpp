@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +9,9 @@
 #include "fieldfs/schema.hpp"
 
 namespace fieldfs {
+
+/// The largest schema file the front end reads (16 MiB): a header, not a stream.
+inline constexpr std::uintmax_t kMaxSchemaBytes = std::uintmax_t{16} << 20;
 
 /// What `-o schema=FILE,struct=NAME,include=DIR` asks for.
 struct HeaderSchemaRequest {
@@ -23,9 +27,10 @@ struct HeaderSchemaResult {
 };
 
 /// Parses `request.file` as C (gnu11) with libclang and lays out the chosen struct exactly as
-/// the platform's C compiler does. Fails with the first compiler error, or with the location of
-/// a member that cannot live in shared memory (pointers, flexible arrays, long double, ...).
-/// Never throws.
+/// the platform's C compiler does. Fails if the file is not a regular file of at most
+/// kMaxSchemaBytes, with the first compiler error, or with the location of a struct without
+/// fields or of a member that cannot live in shared memory (pointers, flexible arrays, long
+/// double, ...). Never throws.
 HeaderSchemaResult load_header_schema(const HeaderSchemaRequest& request);
 
 }  // namespace fieldfs

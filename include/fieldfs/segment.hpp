@@ -28,19 +28,33 @@ Result<Source> parse_source(std::string_view text);
 
 /// How to open a segment.
 struct SegmentOptions {
-  mode_t mode = 0600;      ///< permission bits for a segment fieldfs creates, applied exactly
+  mode_t mode = 0600;      ///< permission bits (0777 at most) of a segment fieldfs creates
   bool create = true;      ///< create a missing segment (else ENOENT)
   bool read_only = false;  ///< open and map read-only; never create or grow
   std::uint32_t size = 0;  ///< bytes the struct needs: grown to this, never shrunk
+  /// Refuse (EPERM) a segment the effective uid does not own: its owner keeps write and truncate
+  /// access. fieldfs sets it (unless -o allow_foreign_owner); programs that share a segment
+  /// another user created, through Mapped<T>, leave it off.
+  bool owner_only = false;
 };
+
+/// The path the source opens: /dev/shm/NAME (as shm_open names it) or the file's path.
+std::string source_path(const Source& source);
+
+/// The name of the filesystem `path` is on ("procfs", "sysfs", "FUSE", ...) if it is one whose
+/// files cannot hold a shared writable mapping, else "" (also when `path` cannot be examined).
+std::string unsuitable_filesystem(const std::string& path);
 
 /// A mapped segment. Loads and stores of naturally aligned 1, 2, 4 and 8-byte fields are single
 /// atomic accesses; every access past the segment's current end fails with EIO (never SIGBUS).
 class Segment {
  public:
-  /// Opens or creates the segment, grows and allocates it to options.size, maps it.
+  /// Opens or creates the segment, grows and allocates it to options.size, maps it; checks it
+  /// before a byte is written, and removes a segment it created if it then fails.
   /// ENOENT (missing, nocreate), ELOOP (a symbolic link), EISDIR, ENODEV (not a regular file),
-  /// ENOSPC (no room to grow), EACCES, EINVAL (bad source).
+  /// EOPNOTSUPP (on a filesystem that cannot share a writable mapping), EPERM (owned by another
+  /// user, with owner_only), ENOSPC (no room to grow), EACCES, EINVAL (size 0, or a
+  /// mode beyond 0777), ENOSYS (no /proc to reopen it through).
   static Result<Segment> open(const Source& source, const SegmentOptions& options);
 
   Segment(Segment&& other) noexcept;

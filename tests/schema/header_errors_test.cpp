@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
+#include <sys/stat.h>
+
 #include "header_fixture.hpp"
 
 namespace fieldfs {
@@ -64,6 +66,30 @@ TEST_F(HeaderSchemaTest, EnforcesTheSizeAndFieldLimits) {
   EXPECT_EQ(error("struct a { char big[2000000]; };"),
             "DIR/t.h:1:8: struct a is 2000000 bytes, more than the limit of 1048576");
   EXPECT_EQ(error("struct a { int many[200000]; };"), "DIR/t.h:1:16: more than 100000 fields");
+}
+
+TEST_F(HeaderSchemaTest, AnEmptyStructIsRefusedWithFileLineCol) {
+  EXPECT_EQ(error("struct empty {};\n"),
+            "DIR/t.h:1:8: struct empty has no fields: there is nothing to share");
+  EXPECT_EQ(error("struct inner {};\nstruct outer { struct inner i; };\n"),
+            "DIR/t.h:2:8: struct outer has no fields: there is nothing to share");
+}
+
+TEST_F(HeaderSchemaTest, ASchemaIsARegularFileOfBoundedSize) {
+  std::string fifo = dir_ + "/fifo.h";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  for (const auto& path : {std::string("/dev/zero"), fifo}) {
+    EXPECT_EQ(load_header_schema({path, "", {}}).error,
+              path + ": not a regular file (a schema is a C header file)");
+  }
+  std::string text = "struct a { int x; };\n";
+  std::string big = write("big.h", text + std::string(kMaxSchemaBytes - text.size() + 1, ' '));
+  EXPECT_EQ(load_header_schema({big, "", {}}).error,
+            big + ": 16777217 bytes, more than the limit of 16777216 for a schema");
+  std::filesystem::resize_file(big, kMaxSchemaBytes);
+  EXPECT_TRUE(load_header_schema({big, "", {}}).schema) << "the limit itself is fine";
+  std::filesystem::create_symlink(big, dir_ + "/link.h");
+  EXPECT_TRUE(load_header_schema({dir_ + "/link.h", "", {}}).schema) << "a link to a header";
 }
 
 }  // namespace

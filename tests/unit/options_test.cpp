@@ -73,6 +73,17 @@ TEST(OptionsTest, ExplainsEveryMistakeInOneLine) {
   }
 }
 
+TEST(OptionsTest, ModeRefusesSetuidSetgidAndStickyBits) {
+  for (auto mode : {"4755", "2755", "1777", "04600", "7777"}) {
+    EXPECT_NE(parse({"a", "b", "-o", std::string("mode=") + mode}).error.find("0777"),
+              std::string::npos)
+        << mode;
+  }
+  EXPECT_EQ(parse({"a", "b", "-o", "mode=0777"}).options.mode, 0777U);
+  EXPECT_FALSE(parse({"a", "b"}).options.allow_foreign_owner);
+  EXPECT_TRUE(parse({"a", "b", "-o", "allow_foreign_owner"}).options.allow_foreign_owner);
+}
+
 TEST(OptionsTest, HelpVersionAndLayoutNeedNoMountpoint) {
   EXPECT_EQ(parse({"-h"}).error, "");
   EXPECT_TRUE(parse({"--help"}).options.help);

@@ -3,7 +3,9 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -186,6 +188,89 @@ TEST_F(SegmentTest, FileSourcesPersistAndRefuseLinksAndNonRegularFiles) {
             std::errc::is_a_directory);
   EXPECT_EQ(Segment::open(Source{Source::Kind::file, "/dev/null"}, sized(8)).error(),
             std::errc::no_such_device);
+}
+
+/// Whether a writer has opened (and closed) the FIFO since `reader` was opened: the kernel then
+/// reports POLLHUP on the reader (pipe_poll: no writers now, but the writer count moved).
+bool fifo_had_a_writer(int reader) {
+  pollfd p{reader, POLLIN, 0};
+  EXPECT_GE(::poll(&p, 1, 0), 0);
+  return (p.revents & POLLHUP) != 0;
+}
+
+TEST_F(SegmentTest, AFifoIsRefusedWithoutEverBeingOpenedForWriting) {
+  std::string shm_fifo = "/dev/shm/" + name_;
+  std::string file_fifo = dir_ + "/fifo";
+  for (const auto& [source, path] : {std::pair{Source{Source::Kind::shm, name_}, shm_fifo},
+                                     std::pair{Source{Source::Kind::file, file_fifo}, file_fifo}}) {
+    SCOPED_TRACE(path);
+    ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+    int reader = ::open(path.c_str(), O_RDONLY | O_NONBLOCK);
+    ASSERT_GE(reader, 0);
+    EXPECT_EQ(Segment::open(source, sized(8)).error(), std::errc::no_such_device);
+    EXPECT_FALSE(fifo_had_a_writer(reader)) << "fieldfs opened the FIFO for writing";
+    ::close(::open(path.c_str(), O_WRONLY | O_NONBLOCK));
+    EXPECT_TRUE(fifo_had_a_writer(reader)) << "the oracle sees a writer that came and went";
+    ::close(reader);
+    ::unlink(path.c_str());
+  }
+}
+
+TEST_F(SegmentTest, FilesOfProcfsAndSysfsAreRefusedByTheirFilesystem) {
+  // Neither file has a write handler in the kernel: even a wrong fieldfs could not change them.
+  for (const char* path : {"/proc/version", "/sys/kernel/uevent_seqnum"}) {
+    EXPECT_EQ(Segment::open(Source{Source::Kind::file, path}, sized(1 << 16)).error(),
+              std::errc::operation_not_supported)
+        << path;
+  }
+  EXPECT_EQ(unsuitable_filesystem("/proc/version"), "procfs");
+  EXPECT_EQ(unsuitable_filesystem("/sys/kernel/uevent_seqnum"), "sysfs");
+  EXPECT_EQ(unsuitable_filesystem("/dev/shm"), "");
+  EXPECT_EQ(unsuitable_filesystem(dir_), "");
+}
+
+TEST_F(SegmentTest, ASegmentThatCannotBeAllocatedIsRemovedAgain) {
+  std::string small = dir_ + "/small";
+  ASSERT_EQ(::mkdir(small.c_str(), 0700), 0);
+  ASSERT_EQ(::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=64k"), 0) << "needs root";
+  std::string path = small + "/seg";
+  EXPECT_EQ(Segment::open(Source{Source::Kind::file, path}, sized(1 << 20)).error(),
+            std::errc::no_space_on_device);
+  struct stat st {};
+  EXPECT_NE(::lstat(path.c_str(), &st), 0) << "a 0-byte file was left behind";
+  EXPECT_EQ(errno, ENOENT);
+  EXPECT_EQ(::umount(small.c_str()), 0);
+}
+
+TEST_F(SegmentTest, ASegmentAnotherUserOwnsIsRefusedWhenOwnerOnly) {
+  std::string file = dir_ + "/state";
+  int fd = ::shm_open(name_.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::fchown(fd, 65534, 65534), 0) << "needs root";
+  ::close(fd);
+  ASSERT_EQ(::close(::open(file.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600)), 0);
+  ASSERT_EQ(::chown(file.c_str(), 65534, 65534), 0);
+  for (const auto& source : {Source{Source::Kind::shm, name_}, Source{Source::Kind::file, file}}) {
+    SCOPED_TRACE(source.name);
+    SegmentOptions o = sized(8);
+    o.owner_only = true;
+    EXPECT_EQ(Segment::open(source, o).error(), std::errc::operation_not_permitted);
+    struct stat st {};
+    ASSERT_EQ(::stat(source_path(source).c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 0) << "refused before a byte was written";
+    EXPECT_TRUE(Segment::open(source, sized(8))) << "shared with another user deliberately";
+  }
+}
+
+TEST_F(SegmentTest, AnEmptyStructOrAModeWithSpecialBitsIsInvalid) {
+  EXPECT_EQ(Segment::open(Source{Source::Kind::shm, name_}, sized(0)).error(),
+            std::errc::invalid_argument);
+  SegmentOptions o = sized(8);
+  o.mode = 04755;
+  EXPECT_EQ(Segment::open(Source{Source::Kind::shm, name_}, o).error(),
+            std::errc::invalid_argument);
+  struct stat st {};
+  EXPECT_NE(::stat(("/dev/shm/" + name_).c_str(), &st), 0) << "nothing was created";
 }
 
 TEST_F(SegmentTest, ReadOnlySegmentsRefuseStores) {
