@@ -20,23 +20,11 @@
 
 #include "fieldfs/header_schema.hpp"
 #include "fieldfs/schema.hpp"
+#include "fieldfs/text.hpp"
 
 namespace {
 
 constexpr long kMaxResidentMiB = 1024;
-
-/// The reason on one line, whatever the paths it quotes hold.
-std::string one_line(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    }
-  }
-  return out;
-}
 
 /// What a hostile header (`#include "/dev/zero"`) may take: 60 s of CPU and 1 GiB of memory (a
 /// 16 MiB header of 350,000 structs needs a third of it). Memory is watched, not limited with
@@ -79,12 +67,12 @@ int main(int argc, char** argv) {
     std::fputs("usage: fieldfs-header FILE STRUCT [INCLUDE_DIR...]\n", stderr);
     return 2;
   }
-  limit_resources(one_line(argv[1]));
+  limit_resources(fieldfs::one_line(argv[1]));
   fieldfs::HeaderSchemaRequest request{argv[1], argv[2],
                                        std::vector<std::string>(argv + 3, argv + argc)};
   auto loaded = fieldfs::load_header_schema(request);
   if (!loaded.schema) {
-    std::fprintf(stderr, "%s\n", one_line(loaded.error).c_str());
+    std::fprintf(stderr, "%s\n", fieldfs::one_line(loaded.error).c_str());
     return 1;
   }
   std::string wire = fieldfs::schema_to_wire(*loaded.schema);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fieldfs/text.hpp"
+
 namespace fieldfs {
 
 /// Everything the command line (or mount(8)'s helper, or fstab) asked for.
@@ -41,10 +43,6 @@ struct ParsedOptions {
 
 /// Parses argv as `fieldfs [OPTIONS] SOURCE MOUNTPOINT`, options anywhere, `-o a,b=c` repeated.
 ParsedOptions parse_options(const std::vector<std::string>& args);
-
-/// `text` on one line: newline, tab and other control characters escaped (\n, \t, \xHH), for
-/// every message that quotes a path, an option or another program's words.
-std::string one_line(std::string_view text);
 
 /// `items` as one -o list that libfuse splits back into the same items (`,` and `\` escaped).
 std::string join_options(const std::vector<std::string>& items);

@@ -21,7 +21,7 @@ check() {  # check WHAT EXPECTED ACTUAL
   if [ "$2" = "$3" ]; then echo "ok: $1"; else echo "FAIL: $1: expected [$2], got [$3]"; fail=1; fi
 }
 
-help_keys=$("$fieldfs" --help | sed -n '/^Options/,$p' | awk '/^  [a-z_]+(=|  )/ {
+help_keys=$("$fieldfs" --help | sed -n '/^Options/,$p' | awk '/^  [a-z_]+(=|  |$)/ {
   k = $1; sub(/=.*/, "=", k); print k }' | sort)
 fuse_keys="allow_other
 default_permissions
