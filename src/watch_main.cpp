@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
   }
   int mountinfo = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
   std::vector<pollfd> fds;
+  fds.reserve(files.size() + 1);
   for (const auto& w : files) fds.push_back({w.fd, POLLPRI | POLLERR, 0});
   fds.push_back({mountinfo, POLLPRI | POLLERR, 0});  // fd -1 (no /proc): poll skips it
   if (mountinfo >= 0 && !still_mounted(files, mountinfo)) return 1;
