@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <utility>
+#include <vector>
 
 #include "fixture.hpp"
 
@@ -16,21 +18,28 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Microseconds per stat() of `names` in `dir`, each a name the kernel has not looked up before,
-/// so each is one LOOKUP the daemon answers: the best of three rounds of fresh names (`make(i)`
-/// is the i-th name), so another process's burst of load does not decide it.
-template <typename MakeName>
-double lookup_us(const std::string& dir, int count, MakeName make) {
-  double best = 1e9;
-  for (int round = 0; round < 3; ++round) {
+/// Microseconds per stat() of a name the kernel has not looked up before (so each is one LOOKUP
+/// the daemon answers) in `small` and in `big`: `count` names a round (`name(n, i)` is the i-th
+/// name of a struct of n fields), rounds alternating between the two mounts, the best of five
+/// kept, so another process's burst of load does not decide the ratio.
+template <typename Name>
+std::pair<double, double> lookup_us(const Mount& small, int small_n, const Mount& big, int big_n,
+                                    Name name) {
+  constexpr int kCount = 500;
+  auto round_us = [&](const Mount& m, int n, int round) {
     std::vector<std::string> paths;
-    for (int i = 0; i < count; ++i) paths.push_back(dir + "/" + make(round * count + i));
+    for (int i = 0; i < kCount; ++i) paths.push_back(m.path(name(n, round * kCount + i)));
     struct stat st {};
     auto start = Clock::now();
     for (const auto& p : paths) (void)::stat(p.c_str(), &st);
-    best = std::min(best, std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    return std::chrono::duration<double, std::micro>(Clock::now() - start).count() / kCount;
+  };
+  std::pair<double, double> best{1e9, 1e9};
+  for (int round = 0; round < 5; ++round) {
+    best.first = std::min(best.first, round_us(small, small_n, round));
+    best.second = std::min(best.second, round_us(big, big_n, round));
   }
-  return best / count;
+  return best;
 }
 
 double pread_us(const std::string& path, int count) {
@@ -67,19 +76,18 @@ TEST(ScaleTest, AHundredThousandFieldsMountListAndReadLikeTwo) {
 #endif
   EXPECT_LT(mount_ms, bound_ms);
   // Lookups (stat) of names the kernel has not looked up before, each one LOOKUP the daemon
-  // answers, before `ls` could have filled the dentry cache: 1,000 fields spread over all
-  // 100,000, and 1,000 names that are not there, against the same in a struct of 3,000 fields.
-  // A lookup that walks the fields costs 30 times more on the big struct.
+  // answers, before `ls` could have filled the dentry cache: fields spread over all 100,000, and
+  // names that are not there, against the same in a struct of 3,000 fields.
   Mount small({"-o", "schema=" + dir + "/small.h"});
   ASSERT_TRUE(small.mounted()) << small.daemon_stderr();
-  auto missing = [](int i) { return "nofield" + std::to_string(i); };
-  auto spread = [](int n) { return [n](int i) { return "f" + std::to_string(i * 997 % n); }; };
-  double small_hit = lookup_us(small.dir(), 1000, spread(3000));
-  double big_hit = lookup_us(m.dir(), 1000, spread(100000));
-  double small_miss = lookup_us(small.dir(), 1000, missing);
-  double big_miss = lookup_us(m.dir(), 1000, missing);
-  EXPECT_LT(big_hit, small_hit * 3) << "a field among 100,000 is found as fast as among 3,000";
-  EXPECT_LT(big_miss, small_miss * 3) << "a missing name does not walk 100,000 fields";
+  auto missing = [](int, int i) { return "nofield" + std::to_string(i); };
+  auto spread = [](int n, int i) { return "f" + std::to_string(i * 997 % n); };
+  auto [small_hit, big_hit] = lookup_us(small, 3000, m, 100000, spread);
+  auto [small_miss, big_miss] = lookup_us(small, 3000, m, 100000, missing);
+  // A walk of the fields measured 16x (found) and 20x (missing); a hash stays near 1x, but a
+  // machine busy with other work can double one side.
+  EXPECT_LT(big_hit, small_hit * 4) << "a field among 100,000 is found as fast as among 3,000";
+  EXPECT_LT(big_miss, small_miss * 4) << "a missing name does not walk 100,000 fields";
   std::printf(
       "lookup of a new name: 3,000 fields %.1f us (missing %.1f us); 100,000 fields %.1f us"
       " (missing %.1f us)\n",
