@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # scripts/quickstart with a built fieldfs (FIELDFS_BINARY): it mounts a fresh segment and shows
 # echo 42; it keeps the values of a segment that exists; it shows its own mount again without
-# unmounting it; and it refuses, leaving it mounted and unchanged, a directory where another
-# fieldfs is mounted. Unique names and directories; everything is unmounted and removed at exit.
+# unmounting it; it refuses, leaving it mounted and unchanged, a directory where another
+# fieldfs is mounted, and a dead mount; a relative MOUNTPOINT is the caller's. Unique names and directories; everything is unmounted and removed at exit.
 #   sh tests/mount/quickstart_test.sh BUILT_FIELDFS
 set -u
 
@@ -15,9 +15,9 @@ tag="fieldfs-test-qs-$$"
 failures=0
 
 cleanup() {
-  for d in "$work"/*/; do
-    d=${d%/}
-    grep -q " $d fuse" /proc/self/mounts && { fusermount3 -u "$d" || fusermount3 -uz "$d"; }
+  # from the mount table: a dead mount is not even a directory to a glob
+  awk -v w="$work/" 'index($2, w) == 1 { print $2 }' /proc/self/mounts | while read -r d; do
+    fusermount3 -u "$d" 2>/dev/null || fusermount3 -uz "$d"
   done
   rm -rf "$work"
   rm -f /dev/shm/"$tag"-*
@@ -65,6 +65,16 @@ check "someone else's mount: still mounted" 1 "$(grep -c " $work/other fuse" /pr
 check "someone else's mount: bar unchanged" 9 "$(cat "$work/other/bar")"
 check "someone else's mount: no segment made" no "$([ -e /dev/shm/"$tag-mine" ] && echo yes || echo no)"
 check "someone else's mount: says why" 1 "$(grep -c 'mount point already' "$work/out")"
+
+# A dead fieldfs mount of the same segment (its daemon killed): refused, with how to clear it.
+mkdir "$work/dead"
+"$fieldfs" -f "$tag-dead" "$work/dead" 2>/dev/null &
+daemon=$!
+for _ in $(seq 100); do grep -q " $work/dead fuse" /proc/self/mounts && break; sleep 0.1; done
+kill -KILL "$daemon"
+wait "$daemon" 2>/dev/null
+check "a dead mount: refused" 1 "$(quickstart "$work/dead" "$tag-dead")"
+check "a dead mount: says how to clear it" 1 "$(grep -c 'fusermount3 -uz' "$work/out")"
 
 # A relative MOUNTPOINT is taken from where the script was started, not from the checkout.
 mkdir "$work/relative"
