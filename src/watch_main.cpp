@@ -2,12 +2,21 @@
 // fieldfs-watch FILE...: prints "FILE VALUE" for each file now and each time its value changes,
 // for shell loops (`fieldfs-watch /mnt/foo/bar | while read -r file value; do ...; done`). Shell
 // scripts cannot call poll(2), and inotify does not see stores made through a mapping.
+//
+// An open file keeps a mount busy, so `fusermount3 -u` fails while we wait; a lazy unmount
+// (`fusermount3 -uz`, or the daemon's own at SIGTERM) detaches the mount but the kernel keeps it,
+// and the daemon serving it, until the last file is closed, and wakes no poller. So we also poll
+// /proc/self/mountinfo, which reports POLLPRI|POLLERR when the mount table changes, and exit once
+// a file's filesystem is no longer mounted.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -18,6 +27,7 @@ struct Watched {
   std::string path;
   int fd = -1;
   std::string last;
+  std::string dev;  ///< "major:minor" of its filesystem, as mountinfo writes it
 };
 
 std::string why(int e) { return std::error_code(e, std::generic_category()).message(); }
@@ -47,6 +57,52 @@ bool report(Watched& w, bool always) {
   return true;
 }
 
+/// The "major:minor" of every mounted filesystem, from /proc/self/mountinfo (field 3).
+std::vector<std::string> mounted_devices(int mountinfo) {
+  std::string text;
+  char buf[8192];
+  ssize_t n = 0;
+  for (off_t at = 0; (n = ::pread(mountinfo, buf, sizeof buf, at)) > 0; at += n) {
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  std::vector<std::string> devs;
+  std::istringstream lines(text);
+  std::string id;
+  std::string parent;
+  std::string dev;
+  for (std::string rest; lines >> id >> parent >> dev && std::getline(lines, rest);) {
+    devs.push_back(dev);
+  }
+  return devs;
+}
+
+/// False (with a message) once a watched file's filesystem is no longer mounted.
+bool still_mounted(const std::vector<Watched>& files, int mountinfo) {
+  auto devs = mounted_devices(mountinfo);
+  for (const auto& w : files) {
+    bool found = false;
+    for (const auto& d : devs) found = found || d == w.dev;
+    if (!found) {
+      std::fprintf(stderr, "fieldfs-watch: %s: unmounted\n", w.path.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+/// Opens `path` and prints its value; false (with a message) if it cannot be read.
+bool start_watching(const char* path, std::vector<Watched>& files) {
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    std::fprintf(stderr, "fieldfs-watch: %s: %s\n", path, why(errno).c_str());
+    return false;
+  }
+  files.push_back(
+      {path, fd, {}, std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev))});
+  return report(files.back(), true);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -57,26 +113,25 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   std::vector<Watched> files;
-  std::vector<pollfd> fds;
   for (int i = 1; i < argc; ++i) {
-    int fd = ::open(argv[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      std::fprintf(stderr, "fieldfs-watch: %s: %s\n", argv[i], why(errno).c_str());
-      return 1;
-    }
-    files.push_back({argv[i], fd, {}});
-    fds.push_back({fd, POLLPRI | POLLERR, 0});
-    if (!report(files.back(), true)) return 1;
+    if (!start_watching(argv[i], files)) return 1;
   }
+  int mountinfo = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  std::vector<pollfd> fds;
+  fds.reserve(files.size() + 1);
+  for (const auto& w : files) fds.push_back({w.fd, POLLPRI | POLLERR, 0});
+  fds.push_back({mountinfo, POLLPRI | POLLERR, 0});  // fd -1 (no /proc): poll skips it
+  if (mountinfo >= 0 && !still_mounted(files, mountinfo)) return 1;
   for (;;) {
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
       std::fprintf(stderr, "fieldfs-watch: poll: %s\n", why(errno).c_str());
       return 1;
     }
-    for (std::size_t i = 0; i < fds.size(); ++i) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
       if ((fds[i].revents & POLLNVAL) != 0) return 1;
       if ((fds[i].revents & (POLLPRI | POLLERR)) != 0 && !report(files[i], false)) return 1;
     }
+    if (fds.back().revents != 0 && !still_mounted(files, mountinfo)) return 1;
   }
 }

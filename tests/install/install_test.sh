@@ -65,6 +65,62 @@ mount_checks() {
   echo "ok: umount (fstab)"
 }
 
+# The installed unit's ExecStartPre, ExecStart and ExecStop lines run as systemd would run them
+# for the instance $2: %i/%I replaced, Environment= set, a leading "-" ignoring failure,
+# $VAR split into words and ${VAR} one word. Then what Restart=on-failure does after SIGKILL:
+# ExecStartPre must clear the dead mount so that ExecStart mounts again.
+service_checks() {
+  unit=$1 inst=$2
+  mnt="/run/fieldfs/$inst"
+  trap 'kill -9 "$daemon" 2>/dev/null || true
+        for _ in 1 2 3; do is_mounted "$mnt" && { fusermount3 -uz "$mnt" || true; }; done
+        rmdir "$mnt" /run/fieldfs 2>/dev/null || true; rm -f "/dev/shm/$inst"' EXIT
+  daemon=
+  unit_line() {
+    sed -n "s/^$1=//p" "$unit" | head -n 1 | sed "s/%[iI]/$inst/g"
+  }
+  eval "export $(unit_line Environment)"
+  run_line() {  # run_line KEY [exec]
+    line=$(unit_line "$1") may_fail=no
+    case $line in -*) may_fail=yes line=${line#-} ;; esac
+    [ -n "$line" ] || fail "the unit has no $1="
+    eval "set -- $line"
+    if [ "${2:-}" = exec ]; then exec "$@"; fi
+    "$@" || [ "$may_fail" = yes ]
+  }
+  start() {
+    run_line ExecStartPre || fail "ExecStartPre failed"
+    (run_line ExecStart exec) &
+    daemon=$!
+    for _ in $(seq 300); do
+      is_mounted "$mnt" && return 0
+      kill -0 "$daemon" 2>/dev/null || break
+      sleep 0.1
+    done
+    fail "ExecStart did not mount $mnt"
+  }
+  mkdir -p "$mnt"  # RuntimeDirectory=
+  start
+  echo 12 >"$mnt/bar"
+  check "the unit's ExecStart serves $inst" 12 "$(cat "$mnt/bar")"
+  kill -KILL "$daemon"
+  wait "$daemon" || true
+  is_mounted "$mnt" || fail "SIGKILL left no mount to clear (the check proves nothing)"
+  start
+  check "after SIGKILL, ExecStartPre and ExecStart serve it again" 12 "$(cat "$mnt/bar")"
+  check "one mount, not one over a dead one" 1 "$(grep -c " $mnt " /proc/self/mounts)"
+  run_line ExecStop || fail "ExecStop failed"
+  for _ in $(seq 100); do
+    kill -0 "$daemon" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -0 "$daemon" 2>/dev/null && fail "the daemon still runs 10 s after ExecStop"
+  status=0
+  wait "$daemon" || status=$?
+  check "ExecStop unmounts; the daemon exits 0" "0 no" \
+    "$status $(is_mounted "$mnt" && echo yes || echo no)"
+}
+
 cleanup() {
   status=$?
   for m in "$tmp/mnt" "$tmp/mnt2" "$tmp/mnt3"; do
@@ -83,6 +139,11 @@ cleanup() {
 if [ "${1:-}" = --mount-checks ]; then
   shift
   mount_checks "$@"
+  exit
+fi
+if [ "${1:-}" = --service-checks ]; then
+  shift
+  service_checks "$@"
   exit
 fi
 
@@ -131,6 +192,10 @@ check "man -w finds the page" "$prefix/share/man/man1/fieldfs.1" \
 echo "ok: fieldfs -V"
 
 mkdir "$tmp/mnt" "$tmp/mnt2" "$tmp/mnt3"
+
+echo "== the systemd unit's Exec lines, as systemd runs them, with a restart after SIGKILL"
+PATH="$prefix/bin:$PATH" sh "$self" --service-checks "$prefix/lib/systemd/system/fieldfs@.service" \
+  "fieldfs_unit_$$"
 
 echo "== mount -t fuse.fieldfs and mount -T fstab (in a private mount namespace)"
 unshare --mount --propagation private sh "$self" --mount-checks "$tmp" "$prefix" "$seg"

@@ -24,6 +24,15 @@ class PermissionsTest : public ::testing::Test {
     ASSERT_EQ(::chmod(dir_.c_str(), 0755), 0);
     mnt_ = dir_ + "/mnt";
     ASSERT_EQ(sh("mkdir " + quote(mnt_) + " && chown " + user_ + " " + quote(mnt_)).status, 0);
+    // The build tree may sit under a directory the user cannot enter (/root is 0700): the user
+    // runs a copy, with fieldfs-header beside it, where fieldfs looks for it.
+    std::string built = fieldfs_binary();
+    std::string build_dir = built.substr(0, built.rfind('/'));
+    binary_ = dir_ + "/bin/fieldfs";
+    ASSERT_EQ(sh("mkdir -m 755 " + quote(dir_ + "/bin") + " && cp " + quote(built) + " " +
+                 quote(build_dir + "/fieldfs-header") + " " + quote(dir_ + "/bin/"))
+                  .status,
+              0);
     seg_ = unique_name("perm");
     // Debian's fuse3 makes /dev/fuse 0666 (udev); some containers leave it 0600, and then
     // libfuse cannot open it for a user. Give it the usual mode for the test, then restore it.
@@ -45,6 +54,7 @@ class PermissionsTest : public ::testing::Test {
               " --clear-groups --reset-env sh -c " + quote(command));
   }
   std::string user_;
+  std::string binary_;  ///< fieldfs, where the user can run it
   mode_t fuse_mode_ = 0666;
   uid_t uid_ = 0;
   std::string dir_;
@@ -53,7 +63,7 @@ class PermissionsTest : public ::testing::Test {
 };
 
 TEST_F(PermissionsTest, AUserMountsTheirOwnSegmentAndRootCannotEnterWithoutAllowOther) {
-  auto mount = as_user(quote(fieldfs_binary()) + " " + seg_ + " " + quote(mnt_));
+  auto mount = as_user(quote(binary_) + " " + seg_ + " " + quote(mnt_));
   ASSERT_EQ(mount.status, 0) << mount.err;
   ASSERT_TRUE(is_mounted(mnt_));
   auto use = as_user("echo 12 > " + mnt_ + "/bar && cat " + mnt_ + "/bar");
