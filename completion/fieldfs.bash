@@ -73,7 +73,7 @@ _fieldfs() {
 _fieldfs_watch() {
   local cur=${COMP_WORDS[COMP_CWORD]}
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "-h --help" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "-n -h --help" -- "$cur")
   else
     mapfile -t COMPREPLY < <(compgen -f -- "$cur")
   fi

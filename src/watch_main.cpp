@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// fieldfs-watch FILE...: prints "FILE VALUE" for each file now and each time its value changes,
-// for shell loops (`fieldfs-watch /mnt/foo/bar | while read -r file value; do ...; done`). Shell
-// scripts cannot call poll(2), and inotify does not see stores made through a mapping.
+// fieldfs-watch [-n COUNT] FILE...: prints "FILE VALUE" for each file now and each time its value
+// changes (and exits 0 after COUNT lines), for shell loops (`fieldfs-watch /mnt/foo/bar | while
+// read -r file value; do ...; done`). Shell scripts cannot call poll(2), and inotify does not see
+// stores made through a mapping.
 //
 // An open file keeps a mount busy, so `fusermount3 -u` fails while we wait; a lazy unmount
 // (`fusermount3 -uz`, or the daemon's own at SIGTERM) detaches the mount but the kernel keeps it,
@@ -16,6 +17,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -29,6 +31,9 @@ struct Watched {
   std::string last;
   std::string dev;  ///< "major:minor" of its filesystem, as mountinfo writes it
 };
+
+/// Lines still to print before exiting 0 (-n COUNT); -1: no limit.
+long g_lines_left = -1;
 
 std::string why(int e) { return std::error_code(e, std::generic_category()).message(); }
 
@@ -53,6 +58,7 @@ bool report(Watched& w, bool always) {
     std::printf("%s %s\n", w.path.c_str(), value.c_str());
     std::fflush(stdout);
     w.last = value;
+    if (g_lines_left > 0 && --g_lines_left == 0) std::exit(0);
   }
   return true;
 }
@@ -103,17 +109,36 @@ bool start_watching(const char* path, std::vector<Watched>& files) {
   return report(files.back(), true);
 }
 
+/// -n COUNT: a whole number of lines, at least 1.
+bool parse_count(const char* text) {
+  char* end = nullptr;
+  errno = 0;
+  long n = std::strtol(text, &end, 10);
+  if (errno != 0 || end == text || *end != '\0' || n < 1) return false;
+  g_lines_left = n;
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
-    std::fprintf(argc < 2 ? stderr : stdout,
-                 "usage: fieldfs-watch FILE...\n"
-                 "Prints \"FILE VALUE\" for each field file now and whenever its value changes.\n");
-    return argc < 2 ? 2 : 0;
+  int first = 1;
+  if (argc > 2 && std::string(argv[1]) == "-n") {
+    if (!parse_count(argv[2])) {
+      std::fprintf(stderr, "fieldfs-watch: -n %s: not a count of lines (1 or more)\n", argv[2]);
+      return 2;
+    }
+    first = 3;
+  }
+  if (argc <= first || std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help") {
+    std::fprintf(argc <= first ? stderr : stdout,
+                 "usage: fieldfs-watch [-n COUNT] FILE...\n"
+                 "Prints \"FILE VALUE\" for each field file now and whenever its value changes;\n"
+                 "with -n, exits 0 after COUNT lines.\n");
+    return argc <= first ? 2 : 0;
   }
   std::vector<Watched> files;
-  for (int i = 1; i < argc; ++i) {
+  for (int i = first; i < argc; ++i) {
     if (!start_watching(argv[i], files)) return 1;
   }
   int mountinfo = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
