@@ -23,12 +23,23 @@ namespace {
 
 thread_local sigjmp_buf* t_fault_jump = nullptr;
 
-void on_sigbus(int sig, siginfo_t*, void*) {
+/// The disposition SIGBUS had before the guard: a fault that is not fieldfs's goes there.
+struct sigaction g_previous {};
+
+void on_sigbus(int sig, siginfo_t* info, void* context) {
   if (t_fault_jump != nullptr) siglongjmp(*t_fault_jump, 1);
-  ::signal(sig, SIG_DFL);  // a fault outside a guarded access: die as we would have
+  bool siginfo = (g_previous.sa_flags & SA_SIGINFO) != 0;
+  if (siginfo && g_previous.sa_sigaction != nullptr) {
+    return g_previous.sa_sigaction(sig, info, context);
+  }
+  if (!siginfo && g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
+    return g_previous.sa_handler(sig);
+  }
+  ::signal(sig, SIG_DFL);  // no handler (a fault cannot be ignored): die as we would have
   ::raise(sig);
 }
 
+/// Installs the guard once per process, keeping the handler it replaces to chain to.
 void install_sigbus_guard() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -36,6 +47,7 @@ void install_sigbus_guard() {
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;  // NODEFER: the jump leaves SIGBUS unblocked
     sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, nullptr, &g_previous);
     ::sigaction(SIGBUS, &sa, nullptr);
   });
 }
@@ -161,6 +173,8 @@ Result<void> Segment::check_range(std::uint64_t offset, std::uint64_t length) co
   }
   return {};
 }
+
+Result<void> Segment::holds(std::uint32_t size) const { return check_range(0, size); }
 
 Result<std::string> Segment::load(const Leaf& leaf) const { return bytes(leaf.offset, leaf.size); }
 

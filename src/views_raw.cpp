@@ -10,15 +10,6 @@ namespace fieldfs {
 
 namespace {
 
-/// A plain byte range, which Segment::load copies as it is.
-Leaf byte_range(std::uint32_t offset, std::uint32_t size) {
-  Leaf leaf;
-  leaf.type = Type::chars;
-  leaf.offset = offset;
-  leaf.size = size;
-  return leaf;
-}
-
 bool inside(const Leaf& leaf, std::uint32_t size) {
   return leaf.size <= size && leaf.offset <= size - leaf.size;
 }
@@ -26,10 +17,7 @@ bool inside(const Leaf& leaf, std::uint32_t size) {
 }  // namespace
 
 Result<void> detail::check_reach(const Segment& segment, std::uint32_t size) {
-  if (size == 0) return {};
-  auto last = segment.load(byte_range(size - 1, 1));
-  if (!last) return Error{last.error()};
-  return {};
+  return segment.holds(size);
 }
 
 Result<std::string> render_raw(const Schema& schema, const Segment& segment) {

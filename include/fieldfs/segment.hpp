@@ -51,6 +51,8 @@ class Segment {
   Segment& operator=(const Segment&) = delete;
   ~Segment();
 
+  /// Ok if the segment has at least `size` bytes now (one fstat). EIO: it is shorter.
+  Result<void> holds(std::uint32_t size) const;
   /// The field's bytes (leaf.size of them): bytes(leaf.offset, leaf.size). EIO.
   Result<std::string> load(const Leaf& leaf) const;
   /// `length` bytes at `offset`, each aligned 8-byte word with one atomic load, after one check
