@@ -23,21 +23,26 @@ void Watcher::stop() {
   count_ = 0;
 }
 
+bool Watcher::changed(OpenFile& file, const Sample& now) const {
+  return !file.basis || tree_.differs(file.node, file.basis, now);
+}
+
 bool Watcher::changed(OpenFile& file) const {
-  auto now = tree_.current_text(file.node);
-  return !now || *now != file.sample;
+  auto now = tree_.current_bytes(file.node);
+  return !now || changed(file, *now);
 }
 
 bool Watcher::poll(OpenFile& file, void* handle) {
   bool ready = false;
   {
     std::lock_guard lock(file.mutex);
-    if (!file.sampled) {  // never read: what it sees now is the baseline
-      auto now = tree_.current_text(file.node);
-      file.sample = now ? *now : std::string();
-      file.sampled = true;
+    if (file.basis) {
+      ready = changed(file);
+    } else {  // never read: what it sees now is the baseline
+      auto now = tree_.current_bytes(file.node);
+      if (now) file.basis = std::move(*now);
+      ready = !now;
     }
-    ready = changed(file);
   }
   if (handle == nullptr) return ready;
   std::lock_guard lock(mutex_);
@@ -47,6 +52,7 @@ bool Watcher::poll(OpenFile& file, void* handle) {
     it->second = handle;
   }
   count_ = handles_.size();
+  { std::lock_guard wake(wake_mutex_); }  // the thread has seen count_ or is waiting: no lost wake
   wake_.notify_one();
   return ready;
 }
@@ -63,17 +69,29 @@ void Watcher::forget(OpenFile& file) {
 
 void Watcher::kick() {
   if (count_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard lock(mutex_);
-  kicked_ = true;
+  {
+    std::lock_guard wake(wake_mutex_);  // never held across a sweep: a write waits for none
+    kicked_ = true;
+  }
   wake_.notify_one();
 }
 
 void Watcher::sweep() {
+  Sample image;  // one image of the struct serves every .raw and .json file of this sweep
   for (auto it = handles_.begin(); it != handles_.end();) {
+    OpenFile& file = *it->first;
     bool ready = false;
     {
-      std::lock_guard lock(it->first->mutex);
-      ready = changed(*it->first);
+      std::lock_guard lock(file.mutex);
+      if (!tree_.view_of(file.node)) {
+        ready = changed(file);
+      } else if (!image) {
+        auto now = tree_.current_bytes(file.node);
+        ready = !now || changed(file, *now);
+        if (now && tree_.view_of(file.node) != View::schema) image = std::move(*now);
+      } else {
+        ready = tree_.view_of(file.node) != View::schema && changed(file, image);
+      }
     }
     if (ready) {
       notify_(it->second);
@@ -86,15 +104,19 @@ void Watcher::sweep() {
 }
 
 void Watcher::run(const std::stop_token& stop) {
-  std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
-    if (handles_.empty()) {
-      wake_.wait(lock, stop, [this] { return !handles_.empty(); });
-    } else {
-      wake_.wait_for(lock, stop, period_, [this] { return kicked_; });
+    {
+      std::unique_lock wake(wake_mutex_);
+      if (count_.load() == 0) {
+        wake_.wait(wake, stop, [this] { return count_.load() != 0; });
+      } else {
+        wake_.wait_for(wake, stop, period_, [this] { return kicked_; });
+      }
+      kicked_ = false;
     }
-    kicked_ = false;
-    if (!stop.stop_requested()) sweep();
+    if (stop.stop_requested()) break;
+    std::lock_guard lock(mutex_);
+    sweep();
   }
 }
 

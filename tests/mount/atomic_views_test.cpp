@@ -9,29 +9,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "harness.hpp"
+#include "header_file.hpp"
 
 namespace fieldfs::test {
 namespace {
-
-/// A header in a fresh directory, removed with it.
-class Header {
- public:
-  explicit Header(const std::string& text) {
-    char tmpl[] = "/tmp/fieldfs-atomic-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    std::ofstream(path()) << text;
-  }
-  ~Header() { sh("rm -rf " + quote(dir_)); }
-  std::string path() const { return dir_ + "/s.h"; }
-
- private:
-  std::string dir_;
-};
 
 /// The whole file, read with one open and one read of up to 64 KiB (a fresh sample).
 std::string read_once(const std::string& path) {
@@ -83,10 +67,10 @@ bool more(int i, std::chrono::steady_clock::time_point start) {
 }
 
 TEST(AtomicViewsTest, AUnionsWordInRawAndJsonIsAlwaysAStoredValue) {
-  Header h(
+  HeaderFile h(
       "#include <stdint.h>\n"
       "struct torn { union { uint32_t word; uint8_t bytes[4]; } u; uint32_t next; };\n");
-  Mount m({"-o", "schema=" + h.path()});
+  Mount m({"-o", h.option()});
   ASSERT_TRUE(m.mounted()) << m.daemon_stderr();
   auto* word = static_cast<std::uint32_t*>(m.map(8));
   ASSERT_NE(word, nullptr);
@@ -119,12 +103,12 @@ TEST(AtomicViewsTest, AUnionsWordInRawAndJsonIsAlwaysAStoredValue) {
 TEST(AtomicViewsTest, APackedBitFieldsWordInRawAndJsonIsAlwaysAStoredValue) {
   // The bit-fields' storage unit is at offset 1: unaligned, inside the struct's first 8-byte
   // word, which the storer replaces whole.
-  Header h(
+  HeaderFile h(
       "#include <stdint.h>\n"
       "struct __attribute__((packed)) pk {\n"
       "  uint8_t head; uint32_t lo : 12; uint32_t hi : 20; uint8_t tail[3];\n"
       "};\n");
-  Mount m({"-o", "schema=" + h.path()});
+  Mount m({"-o", h.option()});
   ASSERT_TRUE(m.mounted()) << m.daemon_stderr();
   auto* word = static_cast<std::uint64_t*>(m.map(8));
   ASSERT_NE(word, nullptr);
