@@ -72,19 +72,38 @@ std::atomic_ref<std::uint64_t> word_at(std::uintptr_t address) {
   return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(address));
 }
 
-/// Copies n bytes out of the mapping, each aligned 8-byte word they touch with one atomic load:
-/// every naturally aligned scalar (and any scalar that does not cross an 8-byte boundary) lies in
-/// one such word, so none is torn. The bytes of a word outside the range share its page, so the
-/// load can fault only where the range itself would.
-void copy_in(const std::byte* src, char* dst, std::size_t n) {
+/// Loads each aligned 8-byte word that n bytes at src touch with one atomic load, and hands
+/// `part(at, bytes, length)` the range's bytes in it (at: their offset in the range) until part
+/// returns false. Every naturally aligned scalar (and any scalar that does not cross an 8-byte
+/// boundary) lies in one such word, so none is torn. The bytes of a word outside the range share
+/// its page, so the load can fault only where the range itself would.
+template <typename Part>
+bool for_each_word(const std::byte* src, std::size_t n, Part&& part) {
   auto first = reinterpret_cast<std::uintptr_t>(src);
   std::uintptr_t end = first + n;
   for (std::uintptr_t w = first & ~(kWord - 1); w < end; w += kWord) {
     std::uint64_t v = word_at(w).load(std::memory_order_acquire);
-    std::uintptr_t from = std::max(w, first);
-    std::uintptr_t to = std::min(w + kWord, end);
-    std::memcpy(dst + (from - first), reinterpret_cast<const char*>(&v) + (from - w), to - from);
+    const char* bytes = reinterpret_cast<const char*>(&v);
+    bool go = w >= first && w + kWord <= end  // a whole word: a fixed size the compiler inlines
+                  ? part(w - first, bytes, kWord)
+                  : part(std::max(w, first) - first, bytes + (std::max(w, first) - w),
+                         std::min(w + kWord, end) - std::max(w, first));
+    if (!go) return false;
   }
+  return true;
+}
+
+void copy_in(const std::byte* src, char* dst, std::size_t n) {
+  for_each_word(src, n, [dst](std::size_t at, const char* bytes, std::size_t length) {
+    std::memcpy(dst + at, bytes, length);
+    return true;
+  });
+}
+
+bool equal_in(const std::byte* src, const char* expected, std::size_t n) {
+  return for_each_word(src, n, [expected](std::size_t at, const char* bytes, std::size_t length) {
+    return std::memcmp(expected + at, bytes, length) == 0;
+  });
 }
 
 /// A 1, 2, 4 or 8-byte field at an address aligned to its size: one atomic store of its width.
@@ -184,6 +203,16 @@ Result<std::string> Segment::bytes(std::uint32_t offset, std::uint32_t length) c
   const std::byte* src = base_ + offset;
   if (!guarded([&] { copy_in(src, out.data(), out.size()); })) return fail(std::errc::io_error);
   return out;
+}
+
+Result<bool> Segment::holds_bytes(std::uint32_t offset, std::string_view expected) const {
+  if (auto ok = check_range(offset, expected.size()); !ok) return Error{ok.error()};
+  const std::byte* src = base_ + offset;
+  bool equal = false;
+  if (!guarded([&] { equal = equal_in(src, expected.data(), expected.size()); })) {
+    return fail(std::errc::io_error);
+  }
+  return equal;
 }
 
 Result<void> Segment::store(const Leaf& leaf, std::string_view bytes) {

@@ -139,6 +139,13 @@ Result<Sample> Tree::text_of(std::uint32_t node, const Sample& basis) const {
   return samples_.hold(format_value(schema_, schema_.node(node).leaf, *basis));
 }
 
+bool Tree::unchanged(std::uint32_t node, const std::string& basis) const {
+  auto view = view_of(node);
+  if (view == View::schema) return true;
+  auto same = segment_.holds_bytes(view ? 0 : schema_.node(node).leaf.offset, basis);
+  return same && *same;
+}
+
 bool Tree::differs(std::uint32_t node, const Sample& then, const Sample& now) const {
   if (then == now || *then == *now) return false;
   auto view = view_of(node);

@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/watcher.hpp"
 
+#include <algorithm>
+
 namespace fieldfs {
+
+namespace {
+/// A sweep waits at least this many times the last sweep's duration after it.
+constexpr int kPause = 10;
+}  // namespace
 
 Watcher::Watcher(const Tree& tree, std::chrono::milliseconds period, Notify notify, Discard discard)
     : tree_(tree), period_(period), notify_(std::move(notify)), discard_(std::move(discard)) {}
@@ -23,13 +30,24 @@ void Watcher::stop() {
   count_ = 0;
 }
 
-bool Watcher::changed(OpenFile& file, const Sample& now) const {
-  return !file.basis || tree_.differs(file.node, file.basis, now);
-}
-
-bool Watcher::changed(OpenFile& file) const {
-  auto now = tree_.current_bytes(file.node);
-  return !now || changed(file, *now);
+bool Watcher::changed(OpenFile& file, Sample& image, const std::string*& same) const {
+  if (!file.basis) return true;
+  if (file.basis.get() == same) return false;
+  if (tree_.unchanged(file.node, *file.basis)) {  // the common case: compared in place, no copy
+    same = file.basis.get();
+    return false;
+  }
+  bool view = tree_.view_of(file.node).has_value();
+  Sample now = view ? image : nullptr;
+  if (!now) {
+    auto bytes = tree_.current_bytes(file.node);
+    if (!bytes) return true;
+    now = std::move(*bytes);
+    if (view) image = now;
+  }
+  if (tree_.differs(file.node, file.basis, now)) return true;
+  file.basis = std::move(now);  // the same value in other bytes: compare against these from now on
+  return false;
 }
 
 bool Watcher::poll(OpenFile& file, void* handle) {
@@ -37,7 +55,9 @@ bool Watcher::poll(OpenFile& file, void* handle) {
   {
     std::lock_guard lock(file.mutex);
     if (file.basis) {
-      ready = changed(file);
+      Sample image;
+      const std::string* same = nullptr;
+      ready = changed(file, image, same);
     } else {  // never read: what it sees now is the baseline
       auto now = tree_.current_bytes(file.node);
       if (now) file.basis = std::move(*now);
@@ -69,29 +89,23 @@ void Watcher::forget(OpenFile& file) {
 
 void Watcher::kick() {
   if (count_.load(std::memory_order_relaxed) == 0) return;
+  bool first = false;
   {
     std::lock_guard wake(wake_mutex_);  // never held across a sweep: a write waits for none
+    first = !kicked_;
     kicked_ = true;
   }
-  wake_.notify_one();
+  if (first) wake_.notify_one();  // later kicks of a burst find the thread woken already
 }
 
 void Watcher::sweep() {
-  Sample image;  // one image of the struct serves every .raw and .json file of this sweep
+  Sample image;                       // of the struct, taken at most once, for .raw and .json
+  const std::string* same = nullptr;  // a basis this sweep found unchanged (shared by many)
   for (auto it = handles_.begin(); it != handles_.end();) {
-    OpenFile& file = *it->first;
     bool ready = false;
     {
-      std::lock_guard lock(file.mutex);
-      if (!tree_.view_of(file.node)) {
-        ready = changed(file);
-      } else if (!image) {
-        auto now = tree_.current_bytes(file.node);
-        ready = !now || changed(file, *now);
-        if (now && tree_.view_of(file.node) != View::schema) image = std::move(*now);
-      } else {
-        ready = tree_.view_of(file.node) != View::schema && changed(file, image);
-      }
+      std::lock_guard lock(it->first->mutex);
+      ready = changed(*it->first, image, same);
     }
     if (ready) {
       notify_(it->second);
@@ -104,19 +118,26 @@ void Watcher::sweep() {
 }
 
 void Watcher::run(const std::stop_token& stop) {
+  std::chrono::steady_clock::duration cost{};
   while (!stop.stop_requested()) {
     {
       std::unique_lock wake(wake_mutex_);
+      // A sweep's cost grows with what is watched: a burst of writes gets a sweep at most every
+      // kPause sweeps' time, so sweeps take at most about 1/kPause of a core.
+      auto rest = std::min<std::chrono::steady_clock::duration>(period_, kPause * cost);
+      wake_.wait_for(wake, stop, rest, [] { return false; });
       if (count_.load() == 0) {
         wake_.wait(wake, stop, [this] { return count_.load() != 0; });
       } else {
-        wake_.wait_for(wake, stop, period_, [this] { return kicked_; });
+        wake_.wait_for(wake, stop, period_ - rest, [this] { return kicked_; });
       }
       kicked_ = false;
     }
     if (stop.stop_requested()) break;
+    auto start = std::chrono::steady_clock::now();
     std::lock_guard lock(mutex_);
     sweep();
+    cost = std::chrono::steady_clock::now() - start;
   }
 }
 

@@ -58,6 +58,9 @@ class Segment {
   /// `length` bytes at `offset`, each aligned 8-byte word with one atomic load, after one check
   /// of the segment's size: an image of the struct when offset is 0 and length its size. EIO.
   Result<std::string> bytes(std::uint32_t offset, std::uint32_t length) const;
+  /// Whether the segment holds exactly `expected` at `offset` now, compared word by word as
+  /// bytes() loads them, without a copy (one size check). EIO.
+  Result<bool> holds_bytes(std::uint32_t offset, std::string_view expected) const;
   /// Stores bytes from parse_value: an aligned 1, 2, 4 or 8-byte field with one atomic store;
   /// a bit-field's storage unit (or another field) inside one aligned 8-byte word with one
   /// compare-and-swap that keeps its neighbours; a longer range word by word (each word atomic,

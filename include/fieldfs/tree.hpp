@@ -78,6 +78,9 @@ class Tree {
   Result<Sample> current_bytes(std::uint32_t node) const;
   /// The text a read shows for `basis` (a .json rendering is made once per image). EIO, ENOMEM.
   Result<Sample> text_of(std::uint32_t node, const Sample& basis) const;
+  /// Whether the segment still holds `basis`, the bytes current_bytes(node) gave: compared in
+  /// place, no copy. False if it cannot be read.
+  bool unchanged(std::uint32_t node, const std::string& basis) const;
   /// Whether a file that read `then` would read another value from `now`: bytes first, text
   /// only when they differ (padding, a string's bytes after its NUL, a bit-field's neighbours).
   bool differs(std::uint32_t node, const Sample& then, const Sample& now) const;

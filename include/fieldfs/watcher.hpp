@@ -17,8 +17,9 @@ namespace fieldfs {
 /// value differs from what that open file last read. One thread samples the watched fields
 /// every period and wakes their pollers; it sleeps when nobody polls, so an idle daemon uses no
 /// CPU. Notifications are sent only from that thread, never inside a request handler. A sweep
-/// compares bytes, never renderings (text only where bytes differ), takes one image of the struct
-/// for all watched .raw and .json files, and never holds up a write (kick takes no lock).
+/// compares the mapping in place with the bytes each file last read (once per distinct bytes),
+/// copies or renders only where they differ, and never holds up a write (kick takes no lock a
+/// sweep holds).
 class Watcher {
  public:
   /// Called from the watcher's thread: wake the poller behind `handle`, then free it.
@@ -48,9 +49,10 @@ class Watcher {
   std::size_t watched() const { return count_.load(std::memory_order_relaxed); }
 
  private:
-  bool changed(OpenFile& file) const;                     // caller holds file.mutex
-  bool changed(OpenFile& file, const Sample& now) const;  // caller holds file.mutex
-  void sweep();                                           // caller holds mutex_
+  /// Whether `file` would read another value now (caller holds file.mutex). `image`: the
+  /// struct's image, taken at most once per sweep; `same`: a basis found unchanged already.
+  bool changed(OpenFile& file, Sample& image, const std::string*& same) const;
+  void sweep();  // caller holds mutex_
   void run(const std::stop_token& stop);
 
   const Tree& tree_;

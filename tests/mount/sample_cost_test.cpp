@@ -44,19 +44,27 @@ class BigStruct : public ::testing::Test {
   char* map_ = nullptr;
 };
 
-/// Median microseconds of open, write("5\n"), close: `echo 5 > path` without the shell.
+/// Microseconds of open, write("5\n"), close: `echo 5 > path` without the shell. The least of
+/// five medians of `count`, 50 ms apart, so that a burst of load from elsewhere on the machine
+/// is not taken for the daemon's own cost.
 double write_latency_us(const std::string& path, int count) {
-  std::vector<double> took;
-  for (int i = 0; i < count; ++i) {
-    auto start = Clock::now();
-    int fd = ::open(path.c_str(), O_WRONLY);
-    bool ok = fd >= 0 && ::write(fd, "5\n", 2) == 2;
-    ok = ::close(fd) == 0 && ok;
-    took.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
-    if (!ok) return -1;
+  double best = -1;
+  for (int round = 0; round < 5; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::vector<double> took;
+    for (int i = 0; i < count; ++i) {
+      auto start = Clock::now();
+      int fd = ::open(path.c_str(), O_WRONLY);
+      bool ok = fd >= 0 && ::write(fd, "5\n", 2) == 2;
+      ok = ::close(fd) == 0 && ok;
+      took.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      if (!ok) return -1;
+    }
+    std::sort(took.begin(), took.end());
+    double median = took[took.size() / 2];
+    best = best < 0 ? median : std::min(best, median);
   }
-  std::sort(took.begin(), took.end());
-  return took[took.size() / 2];
+  return best;
 }
 
 /// Threads that each read the file whole, then wait in poll(POLLPRI) until stopped.
@@ -103,7 +111,7 @@ long ticks_over_a_second(pid_t pid) {
 
 TEST_F(BigStruct, IdlePollersOnJsonCostLittleCpuAndNeverSlowAWrite) {
   ASSERT_GT(write_latency_us(m_->path("x"), 1), 0) << "x is 5 from now on";
-  double alone = write_latency_us(m_->path("x"), 50);
+  double alone = write_latency_us(m_->path("x"), 30);
   long idle = ticks_over_a_second(m_->pid());
   Pollers pollers(m_->path(".json"), 8);
   for (int i = 0; i < 1000 && pollers.armed() < 8; ++i) {
@@ -112,15 +120,22 @@ TEST_F(BigStruct, IdlePollersOnJsonCostLittleCpuAndNeverSlowAWrite) {
   ASSERT_EQ(pollers.armed(), 8);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   long polled = ticks_over_a_second(m_->pid());
-  double with = write_latency_us(m_->path("x"), 50);
+  double with = write_latency_us(m_->path("x"), 30);
   std::printf(
       "daemon CPU: %ld ticks/s idle, %ld with 8 pollers on a 1 MB .json; echo 5: %.0f us "
       "alone, %.0f us with the pollers\n",
       idle, polled, alone, with);
   EXPECT_EQ(pollers.woken(), 0) << "writing the value x already has changes nothing";
-  EXPECT_LE(polled, idle + 20) << "at most a fifth of one CPU (clock ticks are 1/100 s)";
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const long bound = 60;  // every copy of the image is instrumented
+#else
+  const long bound = 20;  // 1-2 ticks/s here; 32 when each sweep rendered every .json
+#endif
+  EXPECT_LE(polled, idle + bound) << "clock ticks are 1/100 s of one CPU";
   EXPECT_GT(alone, 0);
-  EXPECT_LE(with, 3 * alone) << "a write waits for no sweep";
+  // Parity most runs on a shared 2-core machine, up to ~4x in a few; 7700x (208 ms) when a
+  // write's kick waited for a sweep that rendered every .json.
+  EXPECT_LE(with, 5 * alone) << "a write waits for no sweep";
 }
 
 TEST_F(BigStruct, AHundredReadersOfOneByteShareOneSample) {
