@@ -28,7 +28,7 @@ std::string read_once(const std::string& path) {
   return out;
 }
 
-/// Stores a and b alternately into *word until stopped.
+/// Stores a and b alternately into *word until stopped; constructed once the first is stored.
 template <typename W>
 class Storer {
  public:
@@ -37,8 +37,11 @@ class Storer {
           std::atomic_ref<W> w(*word);
           for (std::uint64_t i = 0; !stop_.load(std::memory_order_relaxed); ++i) {
             w.store(i % 2 == 0 ? a : b, std::memory_order_release);
+            started_.store(true, std::memory_order_relaxed);
           }
-        }) {}
+        }) {
+    while (!started_.load()) std::this_thread::yield();
+  }
   ~Storer() {
     stop_ = true;
     thread_.join();
@@ -46,6 +49,7 @@ class Storer {
 
  private:
   std::atomic<bool> stop_{false};
+  std::atomic<bool> started_{false};
   std::thread thread_;
 };
 
