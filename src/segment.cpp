@@ -68,8 +68,12 @@ bool guarded(F&& access) {
 
 constexpr std::uintptr_t kWord = 8;
 
-std::atomic_ref<std::uint64_t> word_at(std::uintptr_t address) {
-  return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(address));
+/// The aligned 8-byte word at address w, reached from p (at address first): pointer arithmetic,
+/// not an integer-to-pointer cast.
+std::atomic_ref<std::uint64_t> word_at(const std::byte* p, std::uintptr_t first, std::uintptr_t w) {
+  const std::byte* at = w >= first ? p + (w - first) : p - (first - w);
+  return std::atomic_ref<std::uint64_t>(
+      *reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(at)));
 }
 
 /// Loads each aligned 8-byte word that n bytes at src touch with one atomic load, and hands
@@ -82,7 +86,7 @@ bool for_each_word(const std::byte* src, std::size_t n, Part&& part) {
   auto first = reinterpret_cast<std::uintptr_t>(src);
   std::uintptr_t end = first + n;
   for (std::uintptr_t w = first & ~(kWord - 1); w < end; w += kWord) {
-    std::uint64_t v = word_at(w).load(std::memory_order_acquire);
+    std::uint64_t v = word_at(src, first, w).load(std::memory_order_acquire);
     const char* bytes = reinterpret_cast<const char*>(&v);
     bool go = w >= first && w + kWord <= end  // a whole word: a fixed size the compiler inlines
                   ? part(w - first, bytes, kWord)
@@ -137,7 +141,7 @@ void store_words(std::byte* dst, const char* src, std::size_t n, bool whole, std
     std::uint64_t m = 0;
     std::memcpy(&b, bits, sizeof b);
     std::memcpy(&m, keep, sizeof m);
-    auto word = word_at(w);
+    auto word = word_at(dst, first, w);
     if (m == ~std::uint64_t{0}) {
       word.store(b, std::memory_order_release);
       continue;
