@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -22,12 +23,23 @@ namespace {
 
 thread_local sigjmp_buf* t_fault_jump = nullptr;
 
-void on_sigbus(int sig, siginfo_t*, void*) {
+/// The disposition SIGBUS had before the guard: a fault that is not fieldfs's goes there.
+struct sigaction g_previous {};
+
+void on_sigbus(int sig, siginfo_t* info, void* context) {
   if (t_fault_jump != nullptr) siglongjmp(*t_fault_jump, 1);
-  ::signal(sig, SIG_DFL);  // a fault outside a guarded access: die as we would have
+  bool siginfo = (g_previous.sa_flags & SA_SIGINFO) != 0;
+  if (siginfo && g_previous.sa_sigaction != nullptr) {
+    return g_previous.sa_sigaction(sig, info, context);
+  }
+  if (!siginfo && g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
+    return g_previous.sa_handler(sig);
+  }
+  ::signal(sig, SIG_DFL);  // no handler (a fault cannot be ignored): die as we would have
   ::raise(sig);
 }
 
+/// Installs the guard once per process, keeping the handler it replaces to chain to.
 void install_sigbus_guard() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -35,6 +47,7 @@ void install_sigbus_guard() {
     sa.sa_sigaction = on_sigbus;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;  // NODEFER: the jump leaves SIGBUS unblocked
     sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGBUS, nullptr, &g_previous);
     ::sigaction(SIGBUS, &sa, nullptr);
   });
 }
@@ -53,69 +66,98 @@ bool guarded(F&& access) {
   return true;
 }
 
-template <typename T>
-T& word_at(std::byte* p) {
-  return *reinterpret_cast<T*>(p);
+constexpr std::uintptr_t kWord = 8;
+
+/// The aligned 8-byte word at address w, reached from p (at address first): pointer arithmetic,
+/// not an integer-to-pointer cast.
+std::atomic_ref<std::uint64_t> word_at(const std::byte* p, std::uintptr_t first, std::uintptr_t w) {
+  const std::byte* at = w >= first ? p + (w - first) : p - (first - w);
+  return std::atomic_ref<std::uint64_t>(
+      *reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(at)));
 }
 
-bool is_aligned(const std::byte* p, std::size_t n) {
-  return reinterpret_cast<std::uintptr_t>(p) % n == 0;
+/// Loads each aligned 8-byte word that n bytes at src touch with one atomic load, and hands
+/// `part(at, bytes, length)` the range's bytes in it (at: their offset in the range) until part
+/// returns false. Every naturally aligned scalar (and any scalar that does not cross an 8-byte
+/// boundary) lies in one such word, so none is torn. The bytes of a word outside the range share
+/// its page, so the load can fault only where the range itself would.
+template <typename Part>
+bool for_each_word(const std::byte* src, std::size_t n, Part&& part) {
+  auto first = reinterpret_cast<std::uintptr_t>(src);
+  std::uintptr_t end = first + n;
+  for (std::uintptr_t w = first & ~(kWord - 1); w < end; w += kWord) {
+    std::uint64_t v = word_at(src, first, w).load(std::memory_order_acquire);
+    const char* bytes = reinterpret_cast<const char*>(&v);
+    bool go = w >= first && w + kWord <= end  // a whole word: a fixed size the compiler inlines
+                  ? part(w - first, bytes, kWord)
+                  : part(std::max(w, first) - first, bytes + (std::max(w, first) - w),
+                         std::min(w + kWord, end) - std::max(w, first));
+    if (!go) return false;
+  }
+  return true;
 }
 
-template <typename T>
-void load_word(std::byte* src, char* dst) {
-  T v = std::atomic_ref<T>(word_at<T>(src)).load(std::memory_order_acquire);
-  std::memcpy(dst, &v, sizeof v);
+void copy_in(const std::byte* src, char* dst, std::size_t n) {
+  for_each_word(src, n, [dst](std::size_t at, const char* bytes, std::size_t length) {
+    std::memcpy(dst + at, bytes, length);
+    return true;
+  });
 }
 
+bool equal_in(const std::byte* src, const char* expected, std::size_t n) {
+  return for_each_word(src, n, [expected](std::size_t at, const char* bytes, std::size_t length) {
+    return std::memcmp(expected + at, bytes, length) == 0;
+  });
+}
+
+/// A 1, 2, 4 or 8-byte field at an address aligned to its size: one atomic store of its width.
 template <typename T>
-void store_word(std::byte* dst, const char* src) {
+bool store_word(std::byte* dst, const char* src, std::size_t n) {
+  if (n != sizeof(T) || reinterpret_cast<std::uintptr_t>(dst) % sizeof(T) != 0) return false;
   T v;
   std::memcpy(&v, src, sizeof v);
-  std::atomic_ref<T>(word_at<T>(dst)).store(v, std::memory_order_release);
+  std::atomic_ref<T>(*reinterpret_cast<T*>(dst)).store(v, std::memory_order_release);
+  return true;
 }
 
-template <typename T>
-void merge_word(std::byte* dst, const char* src, std::uint64_t mask) {
-  T bits;
-  std::memcpy(&bits, src, sizeof bits);
-  auto m = static_cast<T>(mask);
-  std::atomic_ref<T> word(word_at<T>(dst));
-  T old = word.load(std::memory_order_relaxed);
-  while (!word.compare_exchange_weak(old, static_cast<T>((old & ~m) | (bits & m)),
-                                     std::memory_order_acq_rel)) {
+/// Stores the bits of src that `mask` selects (byte i of the range: byte i of mask; whole: all),
+/// one aligned 8-byte word at a time: a word the range fills is one atomic store, any other a
+/// compare-and-swap that keeps the bits outside. So a range inside one word (every bit-field
+/// storage unit that does not cross an 8-byte boundary) is stored atomically.
+void store_words(std::byte* dst, const char* src, std::size_t n, bool whole, std::uint64_t mask) {
+  auto first = reinterpret_cast<std::uintptr_t>(dst);
+  std::uintptr_t end = first + n;
+  for (std::uintptr_t w = first & ~(kWord - 1); w < end; w += kWord) {
+    std::uintptr_t from = std::max(w, first);
+    std::uintptr_t to = std::min(w + kWord, end);
+    unsigned char bits[kWord] = {};
+    unsigned char keep[kWord] = {};
+    for (std::uintptr_t a = from; a < to; ++a) {
+      std::size_t i = a - first;
+      bits[a - w] = static_cast<unsigned char>(src[i]);
+      keep[a - w] = whole ? 0xff : static_cast<unsigned char>(mask >> (8 * i));
+    }
+    std::uint64_t b = 0;
+    std::uint64_t m = 0;
+    std::memcpy(&b, bits, sizeof b);
+    std::memcpy(&m, keep, sizeof m);
+    auto word = word_at(dst, first, w);
+    if (m == ~std::uint64_t{0}) {
+      word.store(b, std::memory_order_release);
+      continue;
+    }
+    std::uint64_t old = word.load(std::memory_order_relaxed);
+    while (!word.compare_exchange_weak(old, (old & ~m) | (b & m), std::memory_order_acq_rel)) {
+    }
   }
-}
-
-void copy_in(std::byte* src, char* dst, std::size_t n) {
-  bool atomic = is_aligned(src, n);
-  if (atomic && n == 1) return load_word<std::uint8_t>(src, dst);
-  if (atomic && n == 2) return load_word<std::uint16_t>(src, dst);
-  if (atomic && n == 4) return load_word<std::uint32_t>(src, dst);
-  if (atomic && n == 8) return load_word<std::uint64_t>(src, dst);
-  std::memcpy(dst, src, n);
 }
 
 void copy_out(std::byte* dst, const char* src, std::size_t n) {
-  bool atomic = is_aligned(dst, n);
-  if (atomic && n == 1) return store_word<std::uint8_t>(dst, src);
-  if (atomic && n == 2) return store_word<std::uint16_t>(dst, src);
-  if (atomic && n == 4) return store_word<std::uint32_t>(dst, src);
-  if (atomic && n == 8) return store_word<std::uint64_t>(dst, src);
-  std::memcpy(dst, src, n);
-}
-
-void merge_out(std::byte* dst, const char* src, std::size_t n, std::uint64_t mask) {
-  bool atomic = is_aligned(dst, n);
-  if (atomic && n == 1) return merge_word<std::uint8_t>(dst, src, mask);
-  if (atomic && n == 2) return merge_word<std::uint16_t>(dst, src, mask);
-  if (atomic && n == 4) return merge_word<std::uint32_t>(dst, src, mask);
-  if (atomic && n == 8) return merge_word<std::uint64_t>(dst, src, mask);
-  for (std::size_t i = 0; i < n; ++i) {  // an unaligned storage unit: bytes, not atomic
-    auto m = static_cast<unsigned char>(mask >> (8 * i));
-    auto old = static_cast<unsigned char>(dst[i]);
-    dst[i] = static_cast<std::byte>((old & ~m) | (static_cast<unsigned char>(src[i]) & m));
+  if (store_word<std::uint8_t>(dst, src, n) || store_word<std::uint16_t>(dst, src, n) ||
+      store_word<std::uint32_t>(dst, src, n) || store_word<std::uint64_t>(dst, src, n)) {
+    return;
   }
+  store_words(dst, src, n, true, 0);
 }
 
 }  // namespace
@@ -155,12 +197,26 @@ Result<void> Segment::check_range(std::uint64_t offset, std::uint64_t length) co
   return {};
 }
 
-Result<std::string> Segment::load(const Leaf& leaf) const {
-  if (auto ok = check_range(leaf.offset, leaf.size); !ok) return Error{ok.error()};
-  std::string out(leaf.size, '\0');
-  std::byte* src = base_ + leaf.offset;
+Result<void> Segment::holds(std::uint32_t size) const { return check_range(0, size); }
+
+Result<std::string> Segment::load(const Leaf& leaf) const { return bytes(leaf.offset, leaf.size); }
+
+Result<std::string> Segment::bytes(std::uint32_t offset, std::uint32_t length) const {
+  if (auto ok = check_range(offset, length); !ok) return Error{ok.error()};
+  std::string out(length, '\0');
+  const std::byte* src = base_ + offset;
   if (!guarded([&] { copy_in(src, out.data(), out.size()); })) return fail(std::errc::io_error);
   return out;
+}
+
+Result<bool> Segment::holds_bytes(std::uint32_t offset, std::string_view expected) const {
+  if (auto ok = check_range(offset, expected.size()); !ok) return Error{ok.error()};
+  const std::byte* src = base_ + offset;
+  bool equal = false;
+  if (!guarded([&] { equal = equal_in(src, expected.data(), expected.size()); })) {
+    return fail(std::errc::io_error);
+  }
+  return equal;
 }
 
 Result<void> Segment::store(const Leaf& leaf, std::string_view bytes) {
@@ -174,7 +230,7 @@ Result<void> Segment::store(const Leaf& leaf, std::string_view bytes) {
     if (whole) {
       copy_out(dst, bytes.data(), bytes.size());
     } else {
-      merge_out(dst, bytes.data(), bytes.size(), mask);
+      store_words(dst, bytes.data(), bytes.size(), false, mask);
     }
   });
   if (!ok) return fail(std::errc::io_error);

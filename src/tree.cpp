@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 
 #include "fieldfs/codec.hpp"
@@ -24,7 +25,8 @@ Tree::Tree(const Schema& schema, Segment& segment, bool read_only)
       gid_(getgid()),
       schema_text_(layout_text(schema)),
       json_size_(std::max<std::size_t>(kBlock, json_bound(schema))),
-      json_limit_(json_write_bound(schema)) {
+      json_limit_(json_write_bound(schema)),
+      schema_sample_(std::make_shared<const std::string>(schema_text_)) {
   clock_gettime(CLOCK_REALTIME, &start_);
 }
 
@@ -114,23 +116,75 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
 }
 
 Result<std::string> Tree::current_text(std::uint32_t node) const {
-  if (auto view = view_of(node)) return render_view(*view);
-  const Leaf& leaf = schema_.node(node).leaf;
-  auto bytes = segment_.load(leaf);
+  auto bytes = current_bytes(node);
   if (!bytes) return Error{bytes.error()};
-  return format_value(schema_, leaf, *bytes);
+  auto text = text_of(node, *bytes);
+  if (!text) return Error{text.error()};
+  return std::string(**text);
 }
 
-Result<std::string_view> Tree::read(OpenFile& file, std::uint64_t offset, std::size_t size) const {
-  if (offset == 0 || !file.sampled) {
-    auto text = current_text(file.node);
+Result<Sample> Tree::current_bytes(std::uint32_t node) const {
+  auto view = view_of(node);
+  if (view == View::schema) return schema_sample_;
+  if (view) {
+    auto image = render_raw(schema_, segment_);
+    if (!image) return Error{image.error()};
+    return samples_.image(std::move(*image));
+  }
+  auto bytes = segment_.load(schema_.node(node).leaf);
+  if (!bytes) return Error{bytes.error()};
+  return samples_.hold(std::move(*bytes));
+}
+
+Result<Sample> Tree::text_of(std::uint32_t node, const Sample& basis) const {
+  auto view = view_of(node);
+  if (view == View::raw || view == View::schema) return basis;
+  if (view) {
+    return samples_.rendering(
+        basis, [this](std::string_view image) { return render_json(schema_, image); });
+  }
+  return samples_.hold(format_value(schema_, schema_.node(node).leaf, *basis));
+}
+
+bool Tree::unchanged(std::uint32_t node, const std::string& basis) const {
+  auto view = view_of(node);
+  if (view == View::schema) return true;
+  auto same = segment_.holds_bytes(view ? 0 : schema_.node(node).leaf.offset, basis);
+  return same && *same;
+}
+
+bool Tree::differs(std::uint32_t node, const Sample& then, const Sample& now) const {
+  if (then == now || *then == *now) return false;
+  auto view = view_of(node);
+  if (view == View::raw) return true;
+  if (view == View::json) {
+    auto a = render_json(schema_, std::string_view(*then));
+    auto b = text_of(node, now);
+    return !a || !b || *a != **b;
+  }
+  const Leaf& leaf = schema_.node(node).leaf;
+  return format_value(schema_, leaf, *then) != format_value(schema_, leaf, *now);
+}
+
+Result<std::string> Tree::read(OpenFile& file, std::uint64_t offset, std::size_t size) const {
+  if (offset == 0 || !file.basis) {
+    file.sample.reset();  // before the new sample is counted against the budget
+    file.basis.reset();
+    auto basis = current_bytes(file.node);
+    if (!basis) return Error{basis.error()};
+    file.basis = std::move(*basis);
+    file.sample_size = SIZE_MAX;
+  }
+  if (!file.sample && offset < file.sample_size) {
+    auto text = text_of(file.node, file.basis);
     if (!text) return Error{text.error()};
     file.sample = std::move(*text);
-    file.sampled = true;
+    file.sample_size = file.sample->size();
   }
-  std::string_view all = file.sample;
-  if (offset >= all.size()) return std::string_view{};
-  return all.substr(offset, size);
+  if (!file.sample || offset >= file.sample->size()) return std::string();
+  std::string part = file.sample->substr(offset, size);
+  if (offset + part.size() >= file.sample->size()) file.sample.reset();  // read to its end
+  return part;
 }
 
 Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view data) {

@@ -35,18 +35,6 @@ std::uint32_t Tree::entry(std::uint32_t dir, std::uint32_t index) const {
   return schema_.node_count() + index - static_cast<std::uint32_t>(children.size());
 }
 
-Result<std::string> Tree::render_view(View view) const {
-  switch (view) {
-    case View::raw:
-      return render_raw(schema_, segment_);
-    case View::json:
-      return render_json(schema_, segment_);
-    case View::schema:
-      return schema_text_;
-  }
-  return fail(std::errc::invalid_argument);
-}
-
 Result<void> Tree::write_view(OpenFile& file, View view, std::uint64_t offset,
                               std::string_view data) {
   if (view == View::raw) {

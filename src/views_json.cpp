@@ -68,13 +68,15 @@ void append_leaf(std::string& out, const Schema& schema, const Leaf& leaf, std::
   }
 }
 
-Result<void> append_node(std::string& out, const Schema& schema, const Segment& segment,
+/// Formats node `index` from the image: every value from the same copy of the struct.
+Result<void> append_node(std::string& out, const Schema& schema, std::string_view image,
                          std::uint32_t index) {
   const Node& n = schema.node(index);
   if (!n.is_dir) {
-    auto bytes = segment.load(n.leaf);
-    if (!bytes) return Error{bytes.error()};
-    append_leaf(out, schema, n.leaf, *bytes);
+    if (n.leaf.size > image.size() || n.leaf.offset > image.size() - n.leaf.size) {
+      return fail(std::errc::io_error);  // a field past the struct's end: the segment ends first
+    }
+    append_leaf(out, schema, n.leaf, image.substr(n.leaf.offset, n.leaf.size));
     return {};
   }
   bool array = is_array_dir(schema, index);
@@ -87,7 +89,7 @@ Result<void> append_node(std::string& out, const Schema& schema, const Segment& 
       append_string(out, schema.node(child).name);
       out += ": ";
     }
-    if (auto ok = append_node(out, schema, segment, child); !ok) return ok;
+    if (auto ok = append_node(out, schema, image, child); !ok) return ok;
   }
   out += array ? ']' : '}';
   return {};
@@ -112,8 +114,14 @@ bool is_array_dir(const Schema& schema, std::uint32_t node) {
 }
 
 Result<std::string> render_json(const Schema& schema, const Segment& segment) {
+  auto image = render_raw(schema, segment);
+  if (!image) return image;
+  return render_json(schema, std::string_view(*image));
+}
+
+Result<std::string> render_json(const Schema& schema, std::string_view image) {
   std::string out;
-  if (auto ok = append_node(out, schema, segment, 0); !ok) return Error{ok.error()};
+  if (auto ok = append_node(out, schema, image, 0); !ok) return Error{ok.error()};
   out += '\n';
   return out;
 }

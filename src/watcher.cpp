@@ -1,7 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "fieldfs/watcher.hpp"
 
+#include <algorithm>
+
 namespace fieldfs {
+
+namespace {
+/// A sweep waits at least this many times the last sweep's duration after it.
+constexpr int kPause = 10;
+}  // namespace
 
 Watcher::Watcher(const Tree& tree, std::chrono::milliseconds period, Notify notify, Discard discard)
     : tree_(tree), period_(period), notify_(std::move(notify)), discard_(std::move(discard)) {}
@@ -23,21 +30,39 @@ void Watcher::stop() {
   count_ = 0;
 }
 
-bool Watcher::changed(OpenFile& file) const {
-  auto now = tree_.current_text(file.node);
-  return !now || *now != file.sample;
+bool Watcher::changed(OpenFile& file, Sample& image, const std::string*& same) const {
+  if (!file.basis) return true;
+  if (file.basis.get() == same) return false;
+  if (tree_.unchanged(file.node, *file.basis)) {  // the common case: compared in place, no copy
+    same = file.basis.get();
+    return false;
+  }
+  bool view = tree_.view_of(file.node).has_value();
+  Sample now = view ? image : nullptr;
+  if (!now) {
+    auto bytes = tree_.current_bytes(file.node);
+    if (!bytes) return true;
+    now = std::move(*bytes);
+    if (view) image = now;
+  }
+  if (tree_.differs(file.node, file.basis, now)) return true;
+  file.basis = std::move(now);  // the same value in other bytes: compare against these from now on
+  return false;
 }
 
 bool Watcher::poll(OpenFile& file, void* handle) {
   bool ready = false;
   {
     std::lock_guard lock(file.mutex);
-    if (!file.sampled) {  // never read: what it sees now is the baseline
-      auto now = tree_.current_text(file.node);
-      file.sample = now ? *now : std::string();
-      file.sampled = true;
+    if (file.basis) {
+      Sample image;
+      const std::string* same = nullptr;
+      ready = changed(file, image, same);
+    } else {  // never read: what it sees now is the baseline
+      auto now = tree_.current_bytes(file.node);
+      if (now) file.basis = std::move(*now);
+      ready = !now;
     }
-    ready = changed(file);
   }
   if (handle == nullptr) return ready;
   std::lock_guard lock(mutex_);
@@ -47,6 +72,7 @@ bool Watcher::poll(OpenFile& file, void* handle) {
     it->second = handle;
   }
   count_ = handles_.size();
+  { std::lock_guard wake(wake_mutex_); }  // the thread has seen count_ or is waiting: no lost wake
   wake_.notify_one();
   return ready;
 }
@@ -63,17 +89,23 @@ void Watcher::forget(OpenFile& file) {
 
 void Watcher::kick() {
   if (count_.load(std::memory_order_relaxed) == 0) return;
-  std::lock_guard lock(mutex_);
-  kicked_ = true;
-  wake_.notify_one();
+  bool first = false;
+  {
+    std::lock_guard wake(wake_mutex_);  // never held across a sweep: a write waits for none
+    first = !kicked_;
+    kicked_ = true;
+  }
+  if (first) wake_.notify_one();  // later kicks of a burst find the thread woken already
 }
 
 void Watcher::sweep() {
+  Sample image;                       // of the struct, taken at most once, for .raw and .json
+  const std::string* same = nullptr;  // a basis this sweep found unchanged (shared by many)
   for (auto it = handles_.begin(); it != handles_.end();) {
     bool ready = false;
     {
       std::lock_guard lock(it->first->mutex);
-      ready = changed(*it->first);
+      ready = changed(*it->first, image, same);
     }
     if (ready) {
       notify_(it->second);
@@ -86,15 +118,26 @@ void Watcher::sweep() {
 }
 
 void Watcher::run(const std::stop_token& stop) {
-  std::unique_lock lock(mutex_);
+  std::chrono::steady_clock::duration cost{};
   while (!stop.stop_requested()) {
-    if (handles_.empty()) {
-      wake_.wait(lock, stop, [this] { return !handles_.empty(); });
-    } else {
-      wake_.wait_for(lock, stop, period_, [this] { return kicked_; });
+    {
+      std::unique_lock wake(wake_mutex_);
+      // A sweep's cost grows with what is watched: a burst of writes gets a sweep at most every
+      // kPause sweeps' time, so sweeps take at most about 1/kPause of a core.
+      auto rest = std::min<std::chrono::steady_clock::duration>(period_, kPause * cost);
+      wake_.wait_for(wake, stop, rest, [] { return false; });
+      if (count_.load() == 0) {
+        wake_.wait(wake, stop, [this] { return count_.load() != 0; });
+      } else {
+        wake_.wait_for(wake, stop, period_ - rest, [this] { return kicked_; });
+      }
+      kicked_ = false;
     }
-    kicked_ = false;
-    if (!stop.stop_requested()) sweep();
+    if (stop.stop_requested()) break;
+    auto start = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex_);
+    sweep();
+    cost = std::chrono::steady_clock::now() - start;
   }
 }
 

@@ -6,8 +6,9 @@
 // one is grown and allocated, a larger one is never shrunk. Field access follows the daemon's
 // rule (segment.cpp: copy_in/copy_out), inlined here because a load must cost a load: a member
 // of 1, 2, 4 or 8 bytes at an address aligned to its size is one atomic load or store
-// (acquire/release), anything else a memcpy. Opening installs the daemon's SIGBUS guard, which
-// leaves a fault outside fieldfs's own accesses fatal, as it would be without it.
+// (acquire/release), anything else a memcpy. Opening installs the daemon's SIGBUS guard (once per
+// process): a fault outside fieldfs's own accesses goes to the handler SIGBUS had before (plain
+// or SA_SIGINFO), and is fatal if there was none, as it would be without the guard.
 #pragma once
 
 #include <array>
@@ -66,7 +67,7 @@ class Mapped {
   /// Opens or creates the segment SOURCE names (`such_foo`, `shm:such_foo`, `/path/file`,
   /// `file:PATH`) as fieldfs would with the same `mode`, `nocreate` and `ro`. Throws
   /// std::system_error with the errno of Segment::open: ENOENT, ELOOP, EISDIR, ENODEV, ENOSPC,
-  /// EACCES, EINVAL, ENAMETOOLONG.
+  /// EACCES, EINVAL, ENAMETOOLONG; EIO: a read-only segment shorter than sizeof(T).
   explicit Mapped(std::string_view source, const SegmentOptions& options = {})
       : Mapped(unwrap(open(source, options))) {}
   explicit Mapped(const Source& source, const SegmentOptions& options = {})
@@ -82,6 +83,8 @@ class Mapped {
     options.size = static_cast<std::uint32_t>(sizeof(T));
     auto segment = Segment::open(source, options);
     if (!segment) return Error{segment.error()};
+    // A read-only segment is never grown: a short one would die of SIGBUS at its first load.
+    if (auto ok = segment->holds(options.size); !ok) return Error{ok.error()};
     return Mapped(std::move(*segment), options.read_only);
   }
 

@@ -45,8 +45,10 @@ std::string source_path(const Source& source);
 /// files cannot hold a shared writable mapping, else "" (also when `path` cannot be examined).
 std::string unsuitable_filesystem(const std::string& path);
 
-/// A mapped segment. Loads and stores of naturally aligned 1, 2, 4 and 8-byte fields are single
-/// atomic accesses; every access past the segment's current end fails with EIO (never SIGBUS).
+/// A mapped segment. Loads copy each aligned 8-byte word with one atomic load, so no scalar that
+/// lies inside one such word (every naturally aligned one) is torn; stores of such a scalar are
+/// one atomic store or compare-and-swap. Every access past the segment's current end fails with
+/// EIO (never SIGBUS).
 class Segment {
  public:
   /// Opens or creates the segment, grows and allocates it to options.size, maps it; checks it
@@ -63,10 +65,20 @@ class Segment {
   Segment& operator=(const Segment&) = delete;
   ~Segment();
 
-  /// The field's bytes (leaf.size of them) in one atomic load where the field allows. EIO.
+  /// Ok if the segment has at least `size` bytes now (one fstat). EIO: it is shorter.
+  Result<void> holds(std::uint32_t size) const;
+  /// The field's bytes (leaf.size of them): bytes(leaf.offset, leaf.size). EIO.
   Result<std::string> load(const Leaf& leaf) const;
-  /// Stores bytes from parse_value: one atomic store, or a compare-and-swap that keeps the
-  /// neighbours of a bit-field. EIO past the end; EROFS on a read-only segment.
+  /// `length` bytes at `offset`, each aligned 8-byte word with one atomic load, after one check
+  /// of the segment's size: an image of the struct when offset is 0 and length its size. EIO.
+  Result<std::string> bytes(std::uint32_t offset, std::uint32_t length) const;
+  /// Whether the segment holds exactly `expected` at `offset` now, compared word by word as
+  /// bytes() loads them, without a copy (one size check). EIO.
+  Result<bool> holds_bytes(std::uint32_t offset, std::string_view expected) const;
+  /// Stores bytes from parse_value: an aligned 1, 2, 4 or 8-byte field with one atomic store;
+  /// a bit-field's storage unit (or another field) inside one aligned 8-byte word with one
+  /// compare-and-swap that keeps its neighbours; a longer range word by word (each word atomic,
+  /// the whole not). EIO past the end; EROFS on a read-only segment.
   Result<void> store(const Leaf& leaf, std::string_view bytes);
   /// Flushes a file-backed segment to its file (msync); nothing to do for shm. EIO.
   Result<void> sync() const;

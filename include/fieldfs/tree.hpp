@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "fieldfs/result.hpp"
+#include "fieldfs/samples.hpp"
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
 #include "fieldfs/writer.hpp"
@@ -22,8 +23,13 @@ namespace fieldfs {
 struct OpenFile {
   std::uint32_t node = 0;
   std::mutex mutex;  ///< a descriptor may be shared by threads of the client
-  bool sampled = false;
-  std::string sample;
+  /// The bytes the last read at offset 0 (or the first poll) was taken from: the field's bytes,
+  /// or the struct's image for .raw and .json; null before. Pollers compare against it.
+  Sample basis;
+  /// The text later offsets continue (made from basis, shared with other opens of the same
+  /// bytes); dropped once read to its end, and made again from basis if read again.
+  Sample sample;
+  std::size_t sample_size = 0;  ///< of the text made from basis
   WriteCollector writer;
   RawCollector raw;
   JsonCollector json;
@@ -66,10 +72,23 @@ class Tree {
   void close_file(OpenFile* file);
   /// truncate: to 0 changes nothing; any other size EINVAL; EACCES const, EISDIR dirs.
   Result<void> check_truncate(std::uint32_t node, std::uint64_t size) const;
-  /// The field's value as a read at offset 0 would show it now. EIO.
+  /// The field's value as a read at offset 0 would show it now. EIO, ENOMEM.
   Result<std::string> current_text(std::uint32_t node) const;
+  /// The bytes a read of `node` would be taken from now: the field's bytes, or for .raw and
+  /// .json the struct's image (one size check; shared with the last image when equal). EIO;
+  /// ENOMEM: the samples of all open files would exceed kSampleBudget.
+  Result<Sample> current_bytes(std::uint32_t node) const;
+  /// The text a read shows for `basis` (a .json rendering is made once per image). EIO, ENOMEM.
+  Result<Sample> text_of(std::uint32_t node, const Sample& basis) const;
+  /// Whether the segment still holds `basis`, the bytes current_bytes(node) gave: compared in
+  /// place, no copy. False if it cannot be read.
+  bool unchanged(std::uint32_t node, const std::string& basis) const;
+  /// Whether a file that read `then` would read another value from `now`: bytes first, text
+  /// only when they differ (padding, a string's bytes after its NUL, a bit-field's neighbours).
+  bool differs(std::uint32_t node, const Sample& then, const Sample& now) const;
   /// A read of `file` at `offset`: offset 0 samples afresh, later offsets continue the sample.
-  Result<std::string_view> read(OpenFile& file, std::uint64_t offset, std::size_t size) const;
+  /// EIO; ENOMEM: a new sample would exceed kSampleBudget.
+  Result<std::string> read(OpenFile& file, std::uint64_t offset, std::size_t size) const;
   /// A write of `file` at `offset`, stored once the collected text is a value. EINVAL, ERANGE,
   /// EFBIG (nothing stored), EIO (segment shrunk).
   Result<void> write(OpenFile& file, std::uint64_t offset, std::string_view data);
@@ -86,11 +105,12 @@ class Tree {
   uid_t uid_;
   gid_t gid_;
   Result<void> write_view(OpenFile& file, View view, std::uint64_t offset, std::string_view data);
-  Result<std::string> render_view(View view) const;
 
   std::string schema_text_;  ///< .schema: fixed for the life of the mount
   std::size_t json_size_;    ///< st_size of .json
   std::size_t json_limit_;   ///< most text a .json write may collect
+  Sample schema_sample_;     ///< the same, as every open .schema reads it
+  mutable SampleStore samples_;
   struct timespec start_ {};
   std::mutex files_mutex_;
   std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> files_;

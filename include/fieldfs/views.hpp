@@ -11,8 +11,8 @@
 
 namespace fieldfs {
 
-/// The struct's bytes, exactly schema.size() of them: each aligned field one atomic load, padding
-/// as it is. EIO: the segment is shorter than the struct.
+/// The struct's bytes, exactly schema.size() of them, after one size check: each aligned 8-byte
+/// word one atomic load (Segment::bytes), padding as it is. EIO: the segment is shorter.
 Result<std::string> render_raw(const Schema& schema, const Segment& segment);
 
 /// Stores `bytes` field by field (const fields and padding untouched). EINVAL: not exactly
@@ -22,8 +22,11 @@ Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view 
 /// True for a directory whose children are "0" … "N-1" in order (N > 0): a C array.
 bool is_array_dir(const Schema& schema, std::uint32_t node);
 
-/// Every field as one JSON object in declaration order, then "\n". EIO: segment shorter.
+/// Every field as one JSON object in declaration order, then "\n", formatted from one image
+/// (render_raw). EIO: segment shorter.
 Result<std::string> render_json(const Schema& schema, const Segment& segment);
+/// The same from an image render_raw took. EIO: a field lies past the image's end.
+Result<std::string> render_json(const Schema& schema, std::string_view image);
 
 /// Stores a JSON object holding any subset of the fields, all checked before anything is stored.
 /// EINVAL: not JSON, wrong shape or type, unknown field; ERANGE: number outside the field's type;

@@ -16,7 +16,10 @@ namespace fieldfs {
 /// Change notification for poll/select/epoll, sysfs-style: a field file is "ready" once its
 /// value differs from what that open file last read. One thread samples the watched fields
 /// every period and wakes their pollers; it sleeps when nobody polls, so an idle daemon uses no
-/// CPU. Notifications are sent only from that thread, never inside a request handler.
+/// CPU. Notifications are sent only from that thread, never inside a request handler. A sweep
+/// compares the mapping in place with the bytes each file last read (once per distinct bytes),
+/// copies or renders only where they differ, and never holds up a write (kick takes no lock a
+/// sweep holds).
 class Watcher {
  public:
   /// Called from the watcher's thread: wake the poller behind `handle`, then free it.
@@ -46,15 +49,18 @@ class Watcher {
   std::size_t watched() const { return count_.load(std::memory_order_relaxed); }
 
  private:
-  bool changed(OpenFile& file) const;  // caller holds file.mutex
-  void sweep();                        // caller holds mutex_
+  /// Whether `file` would read another value now (caller holds file.mutex). `image`: the
+  /// struct's image, taken at most once per sweep; `same`: a basis found unchanged already.
+  bool changed(OpenFile& file, Sample& image, const std::string*& same) const;
+  void sweep();  // caller holds mutex_
   void run(const std::stop_token& stop);
 
   const Tree& tree_;
   std::chrono::milliseconds period_;
   Notify notify_;
   Discard discard_;
-  std::mutex mutex_;
+  std::mutex mutex_;       ///< handles_ and the sweep over them
+  std::mutex wake_mutex_;  ///< kicked_ and the thread's wait; never held across a sweep
   std::condition_variable_any wake_;
   std::unordered_map<OpenFile*, void*> handles_;
   std::atomic<std::size_t> count_{0};

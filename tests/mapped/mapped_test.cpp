@@ -5,8 +5,10 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -200,6 +202,69 @@ TEST_F(MappedTest, ReadOnlyRefusesStoresWithEROFS) {
   } catch (const std::system_error& e) {
     EXPECT_EQ(e.code(), std::errc::read_only_file_system);
   }
+}
+
+TEST_F(MappedTest, AReadOnlySegmentShorterThanTheStructIsRefusedWithEIO) {
+  for (std::size_t size : {std::size_t{0}, std::size_t{4}}) {
+    ::shm_unlink(name_.c_str());
+    make_shm(size, 0x11);
+    SegmentOptions o;
+    o.read_only = true;
+    auto r = Mapped<foo>::open(name_, o);
+    ASSERT_FALSE(r) << size << " bytes opened; its first load would die of SIGBUS";
+    EXPECT_EQ(r.error(), std::errc::io_error) << size;
+    EXPECT_EQ(shm_stat().st_size, static_cast<off_t>(size)) << "left as it was";
+  }
+}
+
+/// How a fresh process (this binary, re-executed) ends that installs a SIGBUS handler (`how` 1:
+/// plain, 2: SA_SIGINFO, 0: none), then opens a Mapped<foo>, then touches a page of its own
+/// mapping past the end of its file: a SIGBUS that is not fieldfs's.
+int sigbus_outside_fieldfs(const std::string& name, const std::string& dir, int how) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    std::string env = "FIELDFS_SIGBUS_CHILD=" + std::to_string(how) + ":" + name + ":" + dir;
+    char* envp[] = {env.data(), nullptr};
+    ::execle("/proc/self/exe", "mapped_tests", nullptr, envp);
+    ::_exit(5);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/// The re-executed process of sigbus_outside_fieldfs, before main and GoogleTest.
+[[maybe_unused]] const bool kSigbusChild = [] {
+  const char* arg = std::getenv("FIELDFS_SIGBUS_CHILD");
+  if (arg == nullptr) return false;
+  std::string spec = arg;
+  auto colon = spec.find(':', 2);
+  std::string name = spec.substr(2, colon - 2);
+  std::string dir = spec.substr(colon + 1);
+  struct sigaction sa {};
+  sigemptyset(&sa.sa_mask);
+  if (spec[0] == '1') sa.sa_handler = [](int) { ::_exit(41); };
+  if (spec[0] == '2') {
+    sa.sa_flags = SA_SIGINFO;
+    sa.sa_sigaction = [](int, siginfo_t* info, void*) {
+      ::_exit(info->si_signo == SIGBUS ? 42 : 1);
+    };
+  }
+  if (spec[0] != '0') ::sigaction(SIGBUS, &sa, nullptr);
+  Mapped<foo> m{name};
+  m.store(&foo::bar, 1);
+  int fd = ::open((dir + "/own").c_str(), O_RDWR | O_CREAT, 0600);
+  if (fd < 0 || ::ftruncate(fd, 4096) != 0) ::_exit(2);
+  auto* p = static_cast<volatile char*>(::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0));
+  if (p == MAP_FAILED || ::ftruncate(fd, 0) != 0) ::_exit(3);
+  (void)p[0];
+  ::_exit(4);
+}();
+
+TEST_F(MappedTest, ASigbusOutsideFieldfsReachesTheApplicationsOwnHandler) {
+  EXPECT_EQ(sigbus_outside_fieldfs(name_, dir_, 1), 41) << "a plain handler";
+  EXPECT_EQ(sigbus_outside_fieldfs(name_, dir_, 2), 42) << "an SA_SIGINFO handler";
+  EXPECT_EQ(sigbus_outside_fieldfs(name_, dir_, 0), 128 + SIGBUS) << "no handler: fatal";
 }
 
 TEST_F(MappedTest, FilePathsAreFilesAndSymlinksAreRefused) {

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "fixture.hpp"
+#include "header_file.hpp"
 
 namespace fieldfs::test {
 namespace {
@@ -18,20 +19,6 @@ using Clock = std::chrono::steady_clock;
 
 std::string client(const std::string& args) {
   return "python3 " + quote(std::string(source_dir()) + "/tests/mount/poll_client.py") + " " + args;
-}
-
-/// utime + stime of a process, in clock ticks.
-long cpu_ticks(pid_t pid) {
-  std::string stat = slurp("/proc/" + std::to_string(pid) + "/stat");
-  std::istringstream in(stat.substr(stat.rfind(')') + 2));
-  std::string field;
-  long utime = 0;
-  long stime = 0;
-  for (int i = 3; i <= 15 && in >> field; ++i) {
-    if (i == 14) utime = std::stol(field);
-    if (i == 15) stime = std::stol(field);
-  }
-  return utime + stime;
 }
 
 TEST_F(PollTest, EpollWakesForStoresToTheMappingAndWritesThroughTheMount) {

@@ -128,6 +128,32 @@ TEST_F(SegmentTest, BitFieldStoresKeepTheirNeighbours) {
   EXPECT_EQ(word, 0xFFFFFFAFU);
 }
 
+TEST_F(SegmentTest, AnUnalignedBitFieldStoreLosesNoConcurrentUpdateOfItsNeighbours) {
+  // struct __attribute__((packed)) { uint8_t head; uint32_t lo : 12; uint32_t hi : 20; }: the
+  // storage unit is bytes 1-4, inside the first aligned 8-byte word. Another thread counts in
+  // hi with compare-and-swap on that word, as a program would; every count must survive.
+  Segment s = open_shm(sized(8));
+  Leaf lo{Type::u32, 1, 4, 0, 12};
+  constexpr std::uint64_t kCounts = 1000000;
+  std::atomic_ref<std::uint64_t> word(*reinterpret_cast<std::uint64_t*>(s.data()));
+  std::atomic<bool> counting{true};
+  std::atomic<std::uint32_t> stores{0};
+  std::thread storer([&] {
+    for (std::uint32_t i = 0; counting.load(std::memory_order_relaxed) || i < 1000; ++i) {
+      stores = i;
+      ASSERT_TRUE(
+          s.store(lo, std::string(i % 2 == 0 ? "\x34\x02\x00\x00" : "\xcb\x0d\x00\x00", 4)));
+    }
+  });
+  while (stores.load() == 0) std::this_thread::yield();
+  for (std::uint64_t i = 0; i < kCounts; ++i) word.fetch_add(std::uint64_t{1} << 20);
+  counting = false;
+  storer.join();
+  EXPECT_EQ((word.load() >> 20) & 0xfffff, kCounts) << "counts lost to the bit-field's stores";
+  std::uint64_t low = (word.load() >> 8) & 0xfff;
+  EXPECT_TRUE(low == 0x234 || low == 0xdcb) << low;
+}
+
 TEST_F(SegmentTest, AccessPastAShrunkEndFailsWithEioAndRecovers) {
   Segment s = open_shm(sized(8192));
   Leaf last{Type::i32, 8000, 4};

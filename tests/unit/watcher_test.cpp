@@ -67,6 +67,21 @@ TEST_F(WatcherTest, AStoreToTheMappingWakesThePoller) {
   EXPECT_FALSE(watcher_->poll(file_, nullptr));
 }
 
+TEST_F(WatcherTest, AJsonPollerWakesForAChangedFieldNotForUnchangedBytes) {
+  file_.node = schema_.node_count() + 1;  // .json
+  ASSERT_TRUE(tree_->read(file_, 0, 100));
+  EXPECT_FALSE(watcher_->poll(file_, &handle1_));
+  bar().store(0);  // the value it already has
+  watcher_->kick();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  {
+    std::lock_guard lock(mutex_);
+    EXPECT_EQ(notified_.count(&handle1_), 0U);
+  }
+  bar().store(7);
+  EXPECT_TRUE(was(notified_, &handle1_));
+}
+
 TEST_F(WatcherTest, AFileNeverReadTakesTheValueAtItsFirstPollAsBaseline) {
   bar().store(3);
   EXPECT_FALSE(watcher_->poll(file_, &handle1_));
