@@ -12,7 +12,7 @@ trap 'rm -f "/dev/shm/$seg"; rm -rf "$dir"' EXIT
 : >"/dev/shm/$seg"
 mkdir "$dir/mnt"
 
-complete() {  # complete WORD...: the candidates for the last word, one per line, sorted
+candidates() {  # candidates WORD...: the candidates for the last word, one per line, sorted
   bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _fieldfs
             printf "%s\n" "${COMPREPLY[@]}" | sort' sh "$src/completion/fieldfs.bash" "$@"
 }
@@ -27,14 +27,14 @@ fuse_keys="allow_other
 default_permissions
 fsname=
 subtype="
-offered=$(complete fieldfs -o "")
+offered=$(candidates fieldfs -o "")
 check "-o keys are those of fieldfs --help and FUSE's" \
   "$(printf '%s\n%s\n' "$help_keys" "$fuse_keys" | sort -u)" "$offered"
-check "flags" "--layout" "$(complete fieldfs --la)"
-check "the last item of an -o list" "ro,threads=" "$(complete fieldfs -o ro,thr)"
+check "flags" "--layout" "$(candidates fieldfs --la)"
+check "the last item of an -o list" "ro,threads=" "$(candidates fieldfs -o ro,thr)"
 check "schema= completes files" "schema=$src/examples/every_kind.h" \
-  "$(complete fieldfs -o "schema=$src/examples/every_k")"
-check "SOURCE offers shm names" "$seg" "$(complete fieldfs "fieldfs_completion_$$")"
-check "MOUNTPOINT offers directories" "$dir/mnt" "$(complete fieldfs "$seg" "$dir/m")"
+  "$(candidates fieldfs -o "schema=$src/examples/every_k")"
+check "SOURCE offers shm names" "$seg" "$(candidates fieldfs "fieldfs_completion_$$")"
+check "MOUNTPOINT offers directories" "$dir/mnt" "$(candidates fieldfs "$seg" "$dir/m")"
 [ "$fail" = 0 ] && echo "completion: all passed"
 exit "$fail"
