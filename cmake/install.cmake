@@ -15,7 +15,7 @@
 # PATH, and its shell finds fieldfs in /usr/local/bin or /usr/bin; the .deb uses /usr):
 #   bin/fieldfs, bin/fieldfs-watch        share/man/man1/fieldfs.1, fieldfs-watch.1
 #   share/fieldfs/examples/               every_kind.h, foo_map.c, mapped_foo.cpp
-#   lib/systemd/system/fieldfs@.service   include/fieldfs/*.hpp (the core's and mapped.hpp)
+#   lib/systemd/system/fieldfs@.service   include/fieldfs/*.hpp (mapped.hpp and what it needs)
 #   lib/libfieldfs_core.a                 lib/pkgconfig/fieldfs.pc
 #   lib/cmake/fieldfs/                    fieldfsConfig.cmake, fieldfsConfigVersion.cmake
 #
@@ -41,10 +41,10 @@ install(FILES ${FIELDFS_EXAMPLES} DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/
 # systemd's unit search path has /usr/local/lib/systemd/system and /usr/lib/systemd/system.
 install(FILES "${FIELDFS_TOP}/systemd/fieldfs@.service" DESTINATION lib/systemd/system)
 
-# The C++ API: the core's headers (not header_schema.hpp, whose library needs libclang).
-file(GLOB FIELDFS_CORE_HEADERS "${FIELDFS_TOP}/include/fieldfs/*.hpp")
-list(FILTER FIELDFS_CORE_HEADERS EXCLUDE REGEX "/header_schema\\.hpp$")
-install(FILES ${FIELDFS_CORE_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/fieldfs")
+# The C++ API: include/ holds exactly what is installed, fieldfs::Mapped<T> and the headers it
+# needs (segment, schema, result, unique_fd); the core's other headers sit beside its sources.
+file(GLOB FIELDFS_API_HEADERS "${FIELDFS_TOP}/include/fieldfs/*.hpp")
+install(FILES ${FIELDFS_API_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/fieldfs")
 install(TARGETS fieldfs_core ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 
 # Both files find the prefix from where they are installed, so `cmake --install --prefix`,

@@ -3,7 +3,7 @@
 // offsets continue). Kept per open file they made memory grow with every open; kept here they
 // are shared whenever their bytes are equal, and all of them together stay within one budget, so
 // no number of open files can take the daemon's memory.
-#include "fieldfs/samples.hpp"
+#include "core/samples.hpp"
 
 namespace fieldfs {
 

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <mutex>
 
-#include "fieldfs/codec.hpp"
+#include "core/codec.hpp"
 
 namespace fieldfs {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/text.hpp"
+#include "core/text.hpp"
 
 namespace fieldfs {
 

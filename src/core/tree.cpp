@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/tree.hpp"
+#include "core/tree.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <ctime>
 
-#include "fieldfs/codec.hpp"
-#include "fieldfs/views.hpp"
+#include "core/codec.hpp"
+#include "core/views.hpp"
 
 namespace fieldfs {
 

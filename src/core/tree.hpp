@@ -12,10 +12,10 @@
 #include <unordered_map>
 
 #include "fieldfs/result.hpp"
-#include "fieldfs/samples.hpp"
+#include "core/samples.hpp"
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
-#include "fieldfs/writer.hpp"
+#include "core/writer.hpp"
 
 namespace fieldfs {
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The hidden views at the root: .raw (the struct's bytes), .json (all fields), .schema (the
 // layout). They are nodes numbered after the schema's, so lookups stay an index.
-#include "fieldfs/tree.hpp"
-#include "fieldfs/views.hpp"
+#include "core/tree.hpp"
+#include "core/views.hpp"
 
 namespace fieldfs {
 

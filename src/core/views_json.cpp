@@ -19,8 +19,8 @@
 #include <optional>
 #include <vector>
 
-#include "fieldfs/codec.hpp"
-#include "fieldfs/views.hpp"
+#include "core/codec.hpp"
+#include "core/views.hpp"
 
 namespace fieldfs {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "fieldfs/codec.hpp"
-#include "fieldfs/views.hpp"
+#include "core/codec.hpp"
+#include "core/views.hpp"
 
 namespace fieldfs {
 

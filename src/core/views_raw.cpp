@@ -3,8 +3,8 @@
 // load, so every naturally aligned scalar, a union's words included, shows a value that was
 // stored. Whole-struct atomicity is impossible without a lock that programs mapping the segment
 // never take, so words may come from different moments.
-#include "fieldfs/codec.hpp"
-#include "fieldfs/views.hpp"
+#include "core/codec.hpp"
+#include "core/views.hpp"
 
 namespace fieldfs {
 

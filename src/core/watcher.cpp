@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/watcher.hpp"
+#include "core/watcher.hpp"
 
 #include <algorithm>
 

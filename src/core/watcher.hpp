@@ -9,7 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "fieldfs/tree.hpp"
+#include "core/tree.hpp"
 
 namespace fieldfs {
 

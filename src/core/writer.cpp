@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/writer.hpp"
+#include "core/writer.hpp"
 
-#include "fieldfs/codec.hpp"
+#include "core/codec.hpp"
 
 namespace fieldfs {
 

@@ -10,7 +10,7 @@
 //   copy of a descriptor (a forked child's exit too), so it only reports; RELEASE discards.
 // - O_TRUNC arrives inside OPEN (atomic_o_trunc) and is ignored: only a write replaces a value.
 // - Extended attribute ops are left out: the kernel answers ENOTSUP itself, without a round trip.
-#include "fuse_ops.hpp"
+#include "daemon/fuse_ops.hpp"
 
 #include <fuse_lowlevel.h>
 #include <poll.h>
@@ -21,7 +21,7 @@
 #include <mutex>
 #include <new>
 
-#include "fieldfs/tree.hpp"
+#include "core/tree.hpp"
 
 namespace fieldfs {
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-#include "fieldfs/tree.hpp"
-#include "fieldfs/watcher.hpp"
+#include "core/tree.hpp"
+#include "core/watcher.hpp"
 
 struct fuse_lowlevel_ops;
 

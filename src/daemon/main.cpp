@@ -8,11 +8,11 @@
 
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
-#include "fieldfs/tree.hpp"
-#include "mountpoint.hpp"
-#include "options.hpp"
-#include "session.hpp"
-#include "startup.hpp"
+#include "core/tree.hpp"
+#include "daemon/mountpoint.hpp"
+#include "daemon/options.hpp"
+#include "daemon/session.hpp"
+#include "daemon/startup.hpp"
 
 int main(int argc, char** argv) {
   using namespace fieldfs;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Is a directory fit to mount on, and which mount is on it: read from /proc/self/mountinfo, since
 // the kernel may answer stat() on a dead FUSE mount from its attribute cache.
-#include "mountpoint.hpp"
+#include "daemon/mountpoint.hpp"
 
 #include <sys/stat.h>
 #include <sys/statfs.h>

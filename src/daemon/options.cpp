@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "options.hpp"
+#include "daemon/options.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "fieldfs/text.hpp"
+#include "core/text.hpp"
 
 namespace fieldfs {
 

@@ -2,7 +2,7 @@
 // The session's life: libfuse is given our -o options, mounts, detaches, runs the request loop
 // and unmounts. libfuse's own messages are routed through one log function so that every line
 // a user sees starts with "fieldfs: ".
-#include "session.hpp"
+#include "daemon/session.hpp"
 
 #include <fuse_lowlevel.h>
 #include <pthread.h>
@@ -25,9 +25,9 @@
 #include <thread>
 #include <vector>
 
-#include "fuse_ops.hpp"
-#include "mountpoint.hpp"
-#include "options.hpp"
+#include "daemon/fuse_ops.hpp"
+#include "daemon/mountpoint.hpp"
+#include "daemon/options.hpp"
 
 namespace fieldfs {
 

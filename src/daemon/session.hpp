@@ -4,9 +4,9 @@
 #include <memory>
 #include <optional>
 
-#include "fieldfs/tree.hpp"
-#include "fuse_ops.hpp"
-#include "options.hpp"
+#include "core/tree.hpp"
+#include "daemon/fuse_ops.hpp"
+#include "daemon/options.hpp"
 
 struct fuse_session;
 

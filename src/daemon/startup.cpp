@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "startup.hpp"
+#include "daemon/startup.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -7,7 +7,7 @@
 
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
-#include "options.hpp"
+#include "daemon/options.hpp"
 
 namespace fieldfs {
 

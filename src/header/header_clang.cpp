@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "header_clang.hpp"
+#include "header/header_clang.hpp"
 
 #include <new>
 #include <string_view>

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 
 namespace fieldfs::detail {
 

@@ -11,8 +11,8 @@
 #include <optional>
 #include <vector>
 
-#include "header_clang.hpp"
-#include "header_types.hpp"
+#include "header/header_clang.hpp"
+#include "header/header_types.hpp"
 
 namespace fieldfs::detail {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 
 #include "fieldfs/result.hpp"
 #include "fieldfs/unique_fd.hpp"
-#include "header_clang.hpp"
+#include "header/header_clang.hpp"
 
 namespace fieldfs {
 namespace detail {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "header_types.hpp"
+#include "header/header_types.hpp"
 
-#include "header_clang.hpp"
+#include "header/header_clang.hpp"
 
 namespace fieldfs::detail {
 namespace {

@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 #include "fieldfs/schema.hpp"
-#include "fieldfs/text.hpp"
+#include "core/text.hpp"
 
 namespace {
 

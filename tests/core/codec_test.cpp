@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/codec.hpp"
+#include "core/codec.hpp"
 
 #include <gtest/gtest.h>
 

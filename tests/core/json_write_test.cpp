@@ -14,9 +14,9 @@
 #include <optional>
 #include <random>
 
-#include "fieldfs/codec.hpp"
-#include "fieldfs/tree.hpp"
-#include "fieldfs/views.hpp"
+#include "core/codec.hpp"
+#include "core/tree.hpp"
+#include "core/views.hpp"
 #include "leaf.hpp"
 
 namespace fieldfs {

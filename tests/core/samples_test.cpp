@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Read samples (Tree::read over SampleStore): shared between open files that read the same
 // bytes, dropped once read to their end, and bounded all together by one budget (ENOMEM).
-#include "fieldfs/samples.hpp"
+#include "core/samples.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "fieldfs/tree.hpp"
+#include "core/tree.hpp"
 
 namespace fieldfs {
 

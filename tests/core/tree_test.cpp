@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/tree.hpp"
+#include "core/tree.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/views.hpp"
+#include "core/views.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "fieldfs/codec.hpp"
+#include "core/codec.hpp"
 
 namespace fieldfs {
 namespace {

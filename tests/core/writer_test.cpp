@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "fieldfs/writer.hpp"
+#include "core/writer.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "options.hpp"
+#include "daemon/options.hpp"
 
 #include <fuse_opt.h>
 #include <gtest/gtest.h>

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 #include "fuzz_support.hpp"
 
 using namespace fieldfs;

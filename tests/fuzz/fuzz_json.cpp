@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "fieldfs/views.hpp"
+#include "core/views.hpp"
 #include "fuzz_support.hpp"
 
 using namespace fieldfs;

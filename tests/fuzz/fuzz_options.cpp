@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "fuzz_support.hpp"
-#include "options.hpp"
+#include "daemon/options.hpp"
 
 using namespace fieldfs;
 

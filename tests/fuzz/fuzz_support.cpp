@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "fieldfs/codec.hpp"
+#include "core/codec.hpp"
 
 namespace fieldfs::fuzz {
 

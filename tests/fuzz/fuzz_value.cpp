@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "fieldfs/codec.hpp"
+#include "core/codec.hpp"
 #include "fuzz_support.hpp"
 
 using namespace fieldfs;

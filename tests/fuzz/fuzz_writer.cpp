@@ -17,8 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "fieldfs/codec.hpp"
-#include "fieldfs/writer.hpp"
+#include "core/codec.hpp"
+#include "core/writer.hpp"
 #include "fuzz_support.hpp"
 
 using namespace fieldfs;

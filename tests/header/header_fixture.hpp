@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 
 namespace fieldfs {
 

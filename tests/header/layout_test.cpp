@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 #include "layout_generator.hpp"
 
 namespace fieldfs {

@@ -2,6 +2,7 @@
 // Scale (SPEC §7): a struct of 100,000 fields mounts quickly, `ls` lists them all, and a field
 // far down the list costs what the first one does (lookups are a hash, inodes an index).
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +61,28 @@ void write_header(const std::string& path, int n) {
   h << "};\n";
 }
 
+/// Pins this process, and the daemons it starts from now on, to one CPU while it lives: a
+/// wake-up across CPUs costs tens of microseconds on these machines, more than a lookup, and
+/// would decide a comparison of two mounts by where each daemon happened to run.
+class PinnedToOneCpu {
+ public:
+  PinnedToOneCpu() {
+    ::sched_getaffinity(0, sizeof before_, &before_);
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    ::sched_setaffinity(0, sizeof one, &one);
+  }
+  PinnedToOneCpu(const PinnedToOneCpu&) = delete;
+  PinnedToOneCpu& operator=(const PinnedToOneCpu&) = delete;
+  ~PinnedToOneCpu() { ::sched_setaffinity(0, sizeof before_, &before_); }
+
+ private:
+  cpu_set_t before_{};
+};
+
 TEST(ScaleTest, AHundredThousandFieldsMountListAndReadLikeTwo) {
+  PinnedToOneCpu pinned;
   char tmpl[] = "/tmp/fieldfs-scale-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);
   write_header(dir + "/big.h", 100000);
@@ -84,10 +106,10 @@ TEST(ScaleTest, AHundredThousandFieldsMountListAndReadLikeTwo) {
   auto spread = [](int n, int i) { return "f" + std::to_string(i * 997 % n); };
   auto [small_hit, big_hit] = lookup_us(small, 3000, m, 100000, spread);
   auto [small_miss, big_miss] = lookup_us(small, 3000, m, 100000, missing);
-  // A walk of the fields measured 16x (found) and 20x (missing); a hash stays near 1x, but a
-  // machine busy with other work can double one side.
-  EXPECT_LT(big_hit, small_hit * 4) << "a field among 100,000 is found as fast as among 3,000";
-  EXPECT_LT(big_miss, small_miss * 4) << "a missing name does not walk 100,000 fields";
+  // A walk of the fields measured 16x (found) and 20x (missing); a hash stays near 1x (1.02-1.05
+  // pinned, in runs on a busy machine).
+  EXPECT_LT(big_hit, small_hit * 2) << "a field among 100,000 is found as fast as among 3,000";
+  EXPECT_LT(big_miss, small_miss * 2) << "a missing name does not walk 100,000 fields";
   std::printf(
       "lookup of a new name: 3,000 fields %.1f us (missing %.1f us); 100,000 fields %.1f us"
       " (missing %.1f us)\n",

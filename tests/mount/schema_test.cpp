@@ -14,7 +14,7 @@
 #include <regex>
 #include <stdexcept>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 #include "fixture.hpp"
 
 namespace fieldfs::test {

@@ -12,7 +12,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 #include "fixture.hpp"
 
 namespace fieldfs::test {

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "fieldfs/header_schema.hpp"
+#include "header/header_schema.hpp"
 #include "fixture.hpp"
 
 namespace fieldfs::test {
