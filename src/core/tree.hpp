@@ -11,11 +11,11 @@
 #include <string>
 #include <unordered_map>
 
-#include "fieldfs/result.hpp"
 #include "core/samples.hpp"
+#include "core/writer.hpp"
+#include "fieldfs/result.hpp"
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
-#include "core/writer.hpp"
 
 namespace fieldfs {
 

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "fieldfs/schema.hpp"
-#include "fieldfs/segment.hpp"
 #include "core/tree.hpp"
 #include "daemon/mountpoint.hpp"
 #include "daemon/options.hpp"
 #include "daemon/session.hpp"
 #include "daemon/startup.hpp"
+#include "fieldfs/schema.hpp"
+#include "fieldfs/segment.hpp"
 
 int main(int argc, char** argv) {
   using namespace fieldfs;

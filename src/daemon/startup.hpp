@@ -5,9 +5,9 @@
 #include <optional>
 #include <string>
 
+#include "daemon/options.hpp"
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
-#include "daemon/options.hpp"
 
 namespace fieldfs {
 

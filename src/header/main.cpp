@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "header/header_schema.hpp"
-#include "fieldfs/schema.hpp"
 #include "core/text.hpp"
+#include "fieldfs/schema.hpp"
+#include "header/header_schema.hpp"
 
 namespace {
 

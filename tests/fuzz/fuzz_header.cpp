@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <string>
 
-#include "header/header_schema.hpp"
 #include "fuzz_support.hpp"
+#include "header/header_schema.hpp"
 
 using namespace fieldfs;
 

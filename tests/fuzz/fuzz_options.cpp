@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz_support.hpp"
 #include "daemon/options.hpp"
+#include "fuzz_support.hpp"
 
 using namespace fieldfs;
 

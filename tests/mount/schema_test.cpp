@@ -14,8 +14,8 @@
 #include <regex>
 #include <stdexcept>
 
-#include "header/header_schema.hpp"
 #include "fixture.hpp"
+#include "header/header_schema.hpp"
 
 namespace fieldfs::test {
 namespace {

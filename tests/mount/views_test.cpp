@@ -12,8 +12,8 @@
 #include <map>
 #include <stdexcept>
 
-#include "header/header_schema.hpp"
 #include "fixture.hpp"
+#include "header/header_schema.hpp"
 
 namespace fieldfs::test {
 namespace {

@@ -10,8 +10,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "header/header_schema.hpp"
 #include "fixture.hpp"
+#include "header/header_schema.hpp"
 
 namespace fieldfs::test {
 namespace {
