@@ -9,8 +9,9 @@ group is asked for (the install test asks for `install`, after it has installed 
 In a man page, an `.nf`/`.fi` block right after a `.\\" recipe: sh` comment is a recipe.
 
 Each file runs on its own, top to bottom, in one dash shell inside fresh mount and PID
-namespaces: /dev/shm, /mnt, /tmp and /run are empty tmpfs mounts there,
-so recipes may use the fixed names the documentation uses (such_foo, /mnt/foo) without
+namespaces: /dev/shm, /mnt, /tmp and /run are empty tmpfs mounts there, and /etc and
+/usr/local overlays whose changes stay in the namespace, so recipes may use the fixed names the
+documentation uses (such_foo, /mnt/foo, /etc/fstab, an install under /usr/local) without
 touching the machine, and every daemon they start dies with the namespace. The working
 directory is the source tree (read-only use: `examples/every_kind.h`), and the build directory
 is first in PATH.
@@ -33,6 +34,7 @@ import sys
 import tempfile
 
 RUNNABLE = {"sh", "console", "python", "js", "c", "cpp"}
+HIDDEN = ("/dev/shm", "/mnt", "/tmp", "/run")  # empty tmpfs mounts inside the namespace
 END = "@@recipe-end@@"
 
 
@@ -111,17 +113,24 @@ class Shell:
     """One dash shell in fresh mount and PID namespaces, fed step by step."""
 
     def __init__(self, source, build, stage):
-        setup = f"""
-set -e
-mount --make-rprivate /
-mkdir -p {stage}/src {stage}/bin
-mount --bind {source} {stage}/src
-mount --bind {build} {stage}/bin
-for d in /dev/shm /mnt /tmp /run; do
+        # The source and build trees keep their own paths (a build directory records them)
+        # unless a tmpfs below would hide them; then they are bound under `stage` first.
+        binds, paths = [], {}
+        for name, path in (("src", source), ("bin", build)):
+            if any(path == d or path.startswith(d + "/") for d in HIDDEN):
+                binds.append(f"mkdir -p {stage}/{name} && mount --bind {path} {stage}/{name}")
+                path = f"{stage}/{name}"
+            paths[name] = path
+        setup = "set -e\nmount --make-rprivate /\n" + "\n".join(binds) + f"""
+for d in {" ".join(HIDDEN)}; do
   mount -t tmpfs -o mode=1777 tmpfs "$d"
 done
-cd {stage}/src
-export PATH="{stage}/bin:$PATH" RECIPE_SOURCE="{stage}/src" RECIPE_BUILD="{stage}/bin"
+for d in /etc /usr/local; do  # writable here, untouched outside: an overlay on a tmpfs
+  mkdir -p "/run/.overlay$d/upper" "/run/.overlay$d/work"
+  mount -t overlay overlay -o "lowerdir=$d,upperdir=/run/.overlay$d/upper,workdir=/run/.overlay$d/work" "$d"
+done
+cd {paths["src"]}
+export PATH="{paths["bin"]}:$PATH" RECIPE_SOURCE="{paths["src"]}" RECIPE_BUILD="{paths["bin"]}"
 exec 2>&1
 set +e
 exec dash -s
@@ -220,7 +229,7 @@ def step_scripts(block, scratch, index):
     return [(heredoc(f"cat > {src}", block.text) + f"\n{build} && {exe}", None)]
 
 
-def run_file(path, group, source, build):
+def run_file(path, group, source, build, timeout):
     blocks = [b for b in blocks_of(path) if b.group == group]
     if not blocks:
         return 0, 0
@@ -230,7 +239,7 @@ def run_file(path, group, source, build):
     try:
         for n, block in enumerate(blocks):
             for script, expected in step_scripts(block, "/tmp", n):
-                status, output = shell.run(script)
+                status, output = shell.run(script, timeout)
                 actual = output.rstrip("\n").split("\n") if output.strip() else []
                 if expected is None:
                     ok = status == 0
@@ -249,7 +258,8 @@ def run_file(path, group, source, build):
     finally:
         shell.close()
         for d in ("src", "bin", ""):
-            os.rmdir(os.path.join(stage, d))
+            if os.path.isdir(os.path.join(stage, d)):
+                os.rmdir(os.path.join(stage, d))
     return len(blocks), failures
 
 
@@ -258,12 +268,13 @@ def main():
     parser.add_argument("--source", required=True, help="the source tree")
     parser.add_argument("--build", required=True, help="the build directory (fieldfs binaries)")
     parser.add_argument("--group", default="", help="run the blocks of this group only")
+    parser.add_argument("--timeout", type=int, default=60, help="seconds one step may take")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
     total = failed = 0
     for path in args.files:
         count, failures = run_file(path, args.group, os.path.abspath(args.source),
-                                   os.path.abspath(args.build))
+                                   os.path.abspath(args.build), args.timeout)
         print(f"{path}: {count} recipes, {failures} failed")
         total += count
         failed += failures

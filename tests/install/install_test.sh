@@ -227,6 +227,11 @@ check "a write to the file shows through Mapped<foo> (CMake build)" 9 \
   "$("$tmp/consumer/build/mapped_foo" "$seg_foo" get baz)"
 fusermount3 -u "$tmp/mnt3"
 
+echo "== the install recipes of README.md and docs/services.md, as written (cmake --install to"
+echo "   /usr/local, mount(8), /etc/fstab: overlays that tests/docs/run_recipes.py keeps private)"
+python3 "$root/tests/docs/run_recipes.py" --group install --timeout 900 --source "$root" \
+  --build "$build" "$root/README.md" "$root/docs/services.md" || fail "an install recipe failed"
+
 echo "== cpack -G DEB"
 (cd "$build" && cpack -G DEB >/dev/null)
 deb=$(ls "$build"/fieldfs_*.deb)
@@ -240,6 +245,8 @@ if [ "${FIELDFS_INSTALL_DEB:-0}" = 1 ]; then
   /usr/bin/fieldfs --layout -o schema=/usr/share/fieldfs/examples/every_kind.h | grep -q '^grid/1/2 ' ||
     fail "fieldfs --layout -o schema= after dpkg -i (is /usr/libexec/fieldfs/fieldfs-header there?)"
   check "man -w fieldfs after dpkg -i" /usr/share/man/man1/fieldfs.1 "$(man -w fieldfs)"
+  python3 "$root/tests/docs/run_recipes.py" --group deb --source "$root" --build "$build" \
+    "$root/man/fieldfs.1" || fail "the man page's recipe for the installed package failed"
   systemd-analyze verify fieldfs@such_foo.service >"$tmp/verify.log" 2>&1 ||
     fail "systemd-analyze verify: $(cat "$tmp/verify.log")"
   echo "ok: systemd-analyze verify fieldfs@such_foo.service"

@@ -357,7 +357,12 @@ ssh_opts="IdentityFile=$tmp/client_key,UserKnownHostsFile=$tmp/known_hosts,Stric
 # dir_cache=no (sshfs's own cache of names and attributes), entry_timeout=0, attr_timeout=0
 # (the kernel's), sshfs_sync (write() waits for the server's answer: errors come back from
 # write(), not later), no_readahead (read only what was asked for).
-fresh_opts="direct_io,dir_cache=no,entry_timeout=0,attr_timeout=0,negative_timeout=0,sshfs_sync,no_readahead"
+# The options are the ones docs/remote.md tells users to give, read from its recipe.
+fresh_opts=$(sed -n 's/^sshfs -o \([^ ]*\) .*/\1/p' "$here/docs/remote.md" | head -n 1)
+case ",$fresh_opts," in
+  *,direct_io,*sshfs_sync,*) ;;
+  *) die "docs/remote.md's sshfs recipe lost its options: '$fresh_opts'" ;;
+esac
 # The lean variant keeps names and attributes cached (a fieldfs tree never changes while
 # mounted) and turns off only what could make a value stale or an error late: without
 # direct_io a held descriptor's pread is served from the page cache (stale), without
