@@ -285,7 +285,12 @@ void Session::unmount_if_ours() {
     return;
   }
   auto now = mount_with_id(*mount_id_);
-  if (!now) return;  // unmounted already (fusermount3 -u, umount -l)
+  if (!now) {
+    // Unmounted already (fusermount3 -u, umount -l): libfuse then sees POLLERR on /dev/fuse and
+    // unmounts nothing by path; the call frees what fuse_session_mount kept.
+    fuse_session_unmount(se_);
+    return;
+  }
   print_line(path + ": not unmounted: the path names another mount now (this one, without its " +
              "daemon, is at " + now->point + ")");
 }
