@@ -35,6 +35,7 @@ import tempfile
 
 RUNNABLE = {"sh", "console", "python", "js", "c", "cpp"}
 HIDDEN = ("/dev/shm", "/mnt", "/tmp", "/run")  # empty tmpfs mounts inside the namespace
+CXXFLAGS = ""  # --cxxflags: what the core library was built with (a sanitizer build's flags)
 END = "@@recipe-end@@"
 
 
@@ -222,8 +223,8 @@ def step_scripts(block, scratch, index):
     if block.lang == "c":
         build = f"cc -std=c11 -Wall -Werror -o {exe} {src}"
     else:
-        build = (f"c++ -std=c++20 -Wall -Werror -I\"$RECIPE_SOURCE/include\" -o {exe} {src} "
-                 f"\"$RECIPE_BUILD/libfieldfs_core.a\"")
+        build = (f"c++ -std=c++20 -Wall -Werror {CXXFLAGS} -I\"$RECIPE_SOURCE/include\" -o {exe} "
+                 f"{src} \"$RECIPE_BUILD/libfieldfs_core.a\"")
     if "main(" not in block.text:  # a declaration shown alone: it must compile
         return [(heredoc(f"cat > {src}", block.text) + f"\n{build.replace(f'-o {exe}', '-c -o /dev/null')}", None)]
     return [(heredoc(f"cat > {src}", block.text) + f"\n{build} && {exe}", None)]
@@ -269,8 +270,11 @@ def main():
     parser.add_argument("--build", required=True, help="the build directory (fieldfs binaries)")
     parser.add_argument("--group", default="", help="run the blocks of this group only")
     parser.add_argument("--timeout", type=int, default=60, help="seconds one step may take")
+    parser.add_argument("--cxxflags", default="", help="flags for C++ recipes (the build's own)")
     parser.add_argument("files", nargs="+")
     args = parser.parse_args()
+    global CXXFLAGS
+    CXXFLAGS = args.cxxflags
     total = failed = 0
     for path in args.files:
         count, failures = run_file(path, args.group, os.path.abspath(args.source),

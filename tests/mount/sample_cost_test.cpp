@@ -154,7 +154,11 @@ TEST_F(BigStruct, AHundredReadersOfOneByteShareOneSample) {
   for (int fd : fds) ::close(fd);
   std::printf("daemon VmRSS %ld KiB, %ld KiB with 100 readers of a %ld-byte .json\n", before, after,
               rendering);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // Under the sanitizers freed memory waits in a quarantine (ASan) or shadow (TSan): RSS is no
+  // measure there. The sharing itself is shown by the unit tests of SampleStore.
   EXPECT_LE((after - before) * 1024, 3 * rendering) << "at most a few renderings, not 100";
+#endif
 }
 
 TEST_F(BigStruct, ReadersOfEverNewSamplesMeetTheBudgetWithEnomem) {
@@ -177,7 +181,9 @@ TEST_F(BigStruct, ReadersOfEverNewSamplesMeetTheBudgetWithEnomem) {
   std::printf("%d of 100 reads refused; daemon VmRSS %ld KiB, then %ld KiB\n", refused, before,
               after);
   EXPECT_GT(refused, 0) << "100 samples of 2 MB each do not fit in 64 MiB";
-  EXPECT_LE((after - before) * 1024, kSampleBudget + (8L << 20));
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  EXPECT_LE((after - before) * 1024, kSampleBudget + (8L << 20));  // RSS: see above
+#endif
   EXPECT_EQ(slurp(m_->path(".json")).substr(0, 6), "{\"x\": ") << "closed files free theirs";
 }
 
