@@ -54,6 +54,7 @@ struct Ownership {
 /// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
 class Tree {
  public:
+  /// A tree over `segment` laid out by `schema`; its files are `owner`'s, with its umask.
   Tree(const Schema& schema, Segment& segment, bool read_only,
        Ownership owner = Ownership::of_process());
 
