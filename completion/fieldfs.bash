@@ -3,8 +3,8 @@
 # their values), shm names from /dev/shm for SOURCE, directories for MOUNTPOINT. Installed in
 # share/bash-completion/completions, where bash-completion loads it on first use.
 
-_fieldfs_o_keys="schema= struct= include= mode= nocreate ro threads= max_read= poll_ms=
-allow_foreign_owner allow_other default_permissions fsname= subtype="
+_fieldfs_o_keys="schema= struct= include= mode= uid= gid= umask= nocreate ro threads=
+max_read= poll_ms= allow_foreign_owner allow_other default_permissions fsname= subtype="
 
 # Completes the last item of a comma-separated -o list.
 _fieldfs_option_list() {

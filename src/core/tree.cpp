@@ -17,12 +17,13 @@ namespace {
 constexpr std::uint32_t kBlock = 4096;
 }
 
-Tree::Tree(const Schema& schema, Segment& segment, bool read_only)
+Ownership Ownership::of_process() { return {getuid(), getgid(), 022}; }
+
+Tree::Tree(const Schema& schema, Segment& segment, bool read_only, Ownership owner)
     : schema_(schema),
       segment_(segment),
       read_only_(read_only),
-      uid_(getuid()),
-      gid_(getgid()),
+      owner_(owner),
       schema_text_(layout_text(schema)),
       json_size_(std::max<std::size_t>(kBlock, json_bound(schema))),
       json_limit_(json_write_bound(schema)),
@@ -51,13 +52,13 @@ Result<std::uint64_t> Tree::lookup(std::uint64_t parent, std::string_view name) 
 struct stat Tree::attributes(std::uint32_t node) const {
   struct stat st {};
   st.st_ino = node + 1;
-  st.st_uid = uid_;
-  st.st_gid = gid_;
+  st.st_uid = owner_.uid;
+  st.st_gid = owner_.gid;
   st.st_atim = st.st_mtim = st.st_ctim = start_;
   st.st_blksize = kBlock;
   st.st_size = kBlock;
   if (is_dir(node)) {
-    st.st_mode = S_IFDIR | 0755;
+    st.st_mode = S_IFDIR | (0777 & ~owner_.umask);
     st.st_nlink = 2;
     for (auto c : schema_.node(node).children) st.st_nlink += schema_.node(c).is_dir ? 1U : 0U;
     return st;
@@ -65,7 +66,7 @@ struct stat Tree::attributes(std::uint32_t node) const {
   st.st_nlink = 1;
   auto view = view_of(node);
   bool writable = !read_only_ && (view ? view != View::schema : !schema_.node(node).leaf.is_const);
-  st.st_mode = S_IFREG | (writable ? 0644 : 0444);
+  st.st_mode = S_IFREG | ((writable ? 0666 : 0444) & ~owner_.umask);
   std::size_t size = view == View::raw      ? schema_.size()
                      : view == View::schema ? schema_text_.size()
                      : view == View::json   ? json_size_

@@ -39,11 +39,24 @@ struct OpenFile {
 enum class View : std::uint8_t { raw, json, schema };
 inline constexpr std::uint32_t kViewCount = 3;
 
+/// Who owns the mount's files and which permission bits are masked (SPEC §1 `uid=`, `gid=`,
+/// `umask=`): writable fields, .raw and .json are 0666 & ~umask; const fields, .schema and every
+/// file of a read-only mount 0444 & ~umask; directories 0777 & ~umask.
+struct Ownership {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t umask = 022;
+  /// The calling process's user and group, with umask 022 (0644, 0444, 0755).
+  static Ownership of_process();
+};
+
 /// The mounted tree over a segment, in terms of inodes and errno values: everything the FUSE
 /// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
 class Tree {
  public:
-  Tree(const Schema& schema, Segment& segment, bool read_only);
+  /// A tree over `segment` laid out by `schema`; its files are `owner`'s, with its umask.
+  Tree(const Schema& schema, Segment& segment, bool read_only,
+       Ownership owner = Ownership::of_process());
 
   const Schema& schema() const { return schema_; }
   /// Schema nodes, then the views.
@@ -102,8 +115,7 @@ class Tree {
   const Schema& schema_;
   Segment& segment_;
   bool read_only_;
-  uid_t uid_;
-  gid_t gid_;
+  Ownership owner_;
   Result<void> write_view(OpenFile& file, View view, std::uint64_t offset, std::string_view data);
 
   std::string schema_text_;  ///< .schema: fixed for the life of the mount

@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
     if (!existed) remove_segment(o.source, true);  // created, then refused half-way
     return 1;
   }
-  Tree tree(*schema, *segment, o.read_only);
+  Ownership owner = Ownership::of_process();
+  owner = {o.uid.value_or(owner.uid), o.gid.value_or(owner.gid), o.umask};
+  Tree tree(*schema, *segment, o.read_only, owner);
   int status = session->serve(tree);
   if (!session->mounted() && segment->created()) remove_segment(o.source, false);
   return status;

@@ -21,6 +21,33 @@ bool parse_unsigned(std::string_view text, int base, unsigned& out) {
   return !text.empty() && ec == std::errc{} && ptr == text.data() + text.size();
 }
 
+/// `-o mode=` or `-o umask=` (`item`): octal permission bits, 0777 at most; a reason if not.
+std::string parse_permission_bits(std::string_view item, std::string_view value, mode_t& out) {
+  unsigned m = 0;
+  if (!parse_unsigned(value, 8, m)) {
+    return "-o " + std::string(item) + ": not an octal " +
+           (item.starts_with("mode") ? "mode (e.g. 0640)" : "mask (e.g. 027)");
+  }
+  if (m > 0777) {
+    return "-o " + std::string(item) +
+           ": only permission bits, 0777 at most (no setuid, setgid or sticky bit)";
+  }
+  out = static_cast<mode_t>(m);
+  return {};
+}
+
+/// `-o uid=` or `-o gid=` (`item`): a decimal id, not -1 (which chown(2) reads as "no change").
+template <class Id>
+std::string parse_id(std::string_view item, std::string_view value, std::optional<Id>& out) {
+  unsigned id = 0;
+  if (!parse_unsigned(value, 10, id) || id == static_cast<unsigned>(-1)) {
+    return "-o " + std::string(item) + ": not a " + (item.starts_with("uid") ? "user" : "group") +
+           " id (a number, e.g. 1000)";
+  }
+  out = static_cast<Id>(id);
+  return {};
+}
+
 /// Applies one `-o` item; returns a reason if it is malformed.
 std::string apply_option(std::string_view item, Options& o) {
   auto eq = item.find('=');
@@ -38,15 +65,13 @@ std::string apply_option(std::string_view item, Options& o) {
     if (value.empty()) return needs_value();
     o.include_dirs.emplace_back(value);
   } else if (key == "mode") {
-    unsigned m = 0;
-    if (!parse_unsigned(value, 8, m)) {
-      return "-o mode=" + std::string(value) + ": not an octal mode (e.g. 0640)";
-    }
-    if (m > 0777) {
-      return "-o mode=" + std::string(value) + ": only permission bits, 0777 at most " +
-             "(no setuid, setgid or sticky bit)";
-    }
-    o.mode = static_cast<mode_t>(m);
+    return parse_permission_bits(item, value, o.mode);
+  } else if (key == "umask") {
+    return parse_permission_bits(item, value, o.umask);
+  } else if (key == "uid") {
+    return parse_id(item, value, o.uid);
+  } else if (key == "gid") {
+    return parse_id(item, value, o.gid);
   } else if (key == "poll_ms") {
     if (!parse_unsigned(value, 10, o.poll_ms) || o.poll_ms == 0 || o.poll_ms > 60000) {
       return "-o poll_ms=" + std::string(value) + ": not a number of milliseconds (1-60000)";
@@ -202,10 +227,15 @@ Options (-o a,b=c; a comma inside a value is written \,):
   struct=NAME     which struct of FILE (default: the last one defined)
   include=DIR     extra header search directory
   mode=OCTAL      permission bits for a segment fieldfs creates (default 0600)
+  uid=N           owner of the files in the mount (default: the mounting user)
+  gid=N           group of the files in the mount (default: the mounting user's group)
+  umask=OCTAL     bits cleared from the files' modes: writable fields 0666, const fields
+                  and ro mounts 0444, directories 0777 (default 022: 0644, 0444, 0755);
+                  with allow_other the kernel enforces them
   nocreate        fail instead of creating a missing segment
   allow_foreign_owner
                   mount a segment that another user owns (refused by default)
-  ro              read-only mount: fields are 0444, writes fail with EROFS
+  ro              read-only mount: fields are 0444 (less umask), writes fail with EROFS
   threads=N       serve requests with up to N threads (default: 1; not with -s)
   max_read=N      largest read request in bytes (default 4096)
   poll_ms=N       how often watched fields are sampled (default 10)

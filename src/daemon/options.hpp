@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ struct Options {
   bool create = true;
   bool allow_foreign_owner = false;  ///< -o allow_foreign_owner: mount a segment another user owns
   mode_t mode = 0600;
+  std::optional<uid_t> uid;  ///< -o uid=N: owner of the files (default: the mounting user)
+  std::optional<gid_t> gid;  ///< -o gid=N: their group (default: the mounting user's)
+  mode_t umask = 022;        ///< -o umask=OCTAL: bits cleared from 0666, 0444 and 0777
   unsigned poll_ms = 10;
   unsigned max_read =
       4096;  ///< one page: a field's text fits, and cat's 128 KiB reads pin one page

@@ -75,5 +75,57 @@ TEST_F(TreeTest, OpenAndTruncateRules) {
   EXPECT_EQ(consts.attributes(k).st_mode & 07777, 0444U);
 }
 
+/// The modes SPEC §1 states for each umask, worked out by hand from its words ("writable fields
+/// are 0666 & ~umask, const fields and ro mounts 0444 & ~umask, directories 0777 & ~umask").
+struct Modes {
+  mode_t umask, writable, fixed, dir;
+};
+constexpr Modes kSpecModes[] = {
+    {022, 0644, 0444, 0755}, {0, 0666, 0444, 0777},   {077, 0600, 0400, 0700},
+    {027, 0640, 0440, 0750}, {002, 0664, 0444, 0775}, {0777, 0, 0, 0},
+};
+
+TEST_F(TreeTest, OwnerGroupAndModesFollowTheOwnershipGiven) {
+  Schema c("c", 8, 4);
+  auto w = c.add_leaf(0, "w", "int", Leaf{Type::i32, 0, 4});
+  Leaf fixed{Type::i32, 4, 4};
+  fixed.is_const = true;
+  auto k = c.add_leaf(0, "k", "const int", fixed);
+  auto d = c.add_dir(0, "d", "struct d");
+  auto x = c.add_leaf(d, "x", "int", Leaf{Type::i32, 0, 4});
+  Tree plain(c, *segment_, false);
+  auto view = [&](const char* name) { return *plain.node_of(*plain.lookup(1, name)); };
+  std::uint32_t raw = view(".raw"), json = view(".json"), schema = view(".schema");
+  for (const Modes& m : kSpecModes) {
+    Tree t(c, *segment_, false, Ownership{1234, 567, m.umask});
+    Tree ro(c, *segment_, true, Ownership{1234, 567, m.umask});
+    auto mode = [](const Tree& tree, std::uint32_t node) {
+      return tree.attributes(node).st_mode & 07777;
+    };
+    SCOPED_TRACE(m.umask);
+    for (auto node : {0U, d, w, x, k, raw, json, schema}) {
+      EXPECT_EQ(t.attributes(node).st_uid, 1234U);
+      EXPECT_EQ(t.attributes(node).st_gid, 567U);
+    }
+    for (auto node : {w, x, raw, json}) EXPECT_EQ(mode(t, node), m.writable) << node;
+    for (auto node : {k, schema}) EXPECT_EQ(mode(t, node), m.fixed) << node;
+    for (auto node : {w, x, k, raw, json, schema}) EXPECT_EQ(mode(ro, node), m.fixed) << node;
+    for (auto node : {0U, d}) {
+      EXPECT_EQ(mode(t, node), m.dir);
+      EXPECT_EQ(mode(ro, node), m.dir) << "ro changes the files, not the directories";
+      EXPECT_TRUE(S_ISDIR(t.attributes(node).st_mode));
+    }
+    EXPECT_TRUE(S_ISREG(t.attributes(w).st_mode));
+  }
+}
+
+TEST_F(TreeTest, TheDefaultOwnerIsTheProcessWithUmask022) {
+  Ownership o = Ownership::of_process();
+  EXPECT_EQ(o.uid, getuid());
+  EXPECT_EQ(o.gid, getgid());
+  EXPECT_EQ(o.umask, 022U);
+  EXPECT_EQ(tree_->attributes(0).st_gid, getgid());
+}
+
 }  // namespace
 }  // namespace fieldfs

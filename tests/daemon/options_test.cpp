@@ -84,6 +84,41 @@ TEST(OptionsTest, ModeRefusesSetuidSetgidAndStickyBits) {
   EXPECT_TRUE(parse({"a", "b", "-o", "allow_foreign_owner"}).options.allow_foreign_owner);
 }
 
+TEST(OptionsTest, OwnerGroupAndUmaskAreOursAndChecked) {
+  auto r = parse({"a", "b", "-o", "allow_other,uid=1000,gid=100,umask=027"});
+  ASSERT_EQ(r.error, "");
+  EXPECT_EQ(r.options.uid, 1000U);
+  EXPECT_EQ(r.options.gid, 100U);
+  EXPECT_EQ(r.options.umask, 027U);
+  for (const auto& item : r.options.fuse_options) {
+    EXPECT_FALSE(item.starts_with("uid") || item.starts_with("gid") || item.starts_with("umask"))
+        << item << ": libfuse's low-level API refuses it";
+  }
+  EXPECT_TRUE(has(r.options.fuse_options, "default_permissions")) << "the kernel enforces them";
+  auto plain = parse({"a", "b"}).options;
+  EXPECT_FALSE(plain.uid) << "the mounting user's, decided at mount time";
+  EXPECT_FALSE(plain.gid);
+  EXPECT_EQ(plain.umask, 022U);
+  for (auto [umask, bits] : {std::pair{"0", 0U}, {"077", 077U}, {"0027", 027U}, {"777", 0777U}}) {
+    EXPECT_EQ(parse({"a", "b", "-o", std::string("umask=") + umask}).options.umask, bits) << umask;
+  }
+  EXPECT_EQ(parse({"a", "b", "-o", "uid=0,gid=4294967294"}).options.gid, 4294967294U);
+  for (auto [item, why] :
+       {std::pair{"uid=alice", "-o uid=alice: not a user id (a number, e.g. 1000)"},
+        {"uid=-1", "-o uid=-1: not a user id (a number, e.g. 1000)"},
+        {"uid=4294967295", "-o uid=4294967295: not a user id (a number, e.g. 1000)"},
+        {"gid=", "-o gid=: not a group id (a number, e.g. 1000)"},
+        {"gid=1.5", "-o gid=1.5: not a group id (a number, e.g. 1000)"},
+        {"gid=99999999999", "-o gid=99999999999: not a group id (a number, e.g. 1000)"},
+        {"umask=8", "-o umask=8: not an octal mask (e.g. 027)"},
+        {"umask", "-o umask: not an octal mask (e.g. 027)"},
+        {"umask=01000",
+         "-o umask=01000: only permission bits, 0777 at most (no "
+         "setuid, setgid or sticky bit)"}}) {
+    EXPECT_EQ(parse({"a", "b", "-o", item}).error, why);
+  }
+}
+
 TEST(OptionsTest, HelpVersionAndLayoutNeedNoMountpoint) {
   EXPECT_EQ(parse({"-h"}).error, "");
   EXPECT_TRUE(parse({"--help"}).options.help);

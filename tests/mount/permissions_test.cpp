@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Permissions with a real unprivileged user, created by the test: a user mounts their own
 // segment through fusermount3; without allow_other nobody else (not even root) may enter; with
-// allow_other the kernel enforces the modes (default_permissions).
+// allow_other the kernel enforces the modes (default_permissions); with uid=, gid= and umask= a
+// group shares the state: its owner and a member write, an outsider reads.
+#include <grp.h>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,6 +100,79 @@ TEST_F(PermissionsTest, WithAllowOtherTheKernelEnforcesTheModes) {
   EXPECT_EQ(slurp(m.path("open")), "5\n");
   EXPECT_EQ(m.stop(), 0);
   sh("rm -rf " + quote(hdir));
+}
+
+/// Three real users and a group: the owner, a member of the group and an outsider, all removed
+/// again (group too) even when the test fails. Root mounts, so /dev/fuse's mode does not matter.
+class OwnershipTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string stem = "ffs-o" + std::to_string(::getpid() % 100000);
+    group_ = stem + "-g";
+    ASSERT_EQ(sh("groupadd --system " + group_).status, 0);
+    gid_ = ::getgrnam(group_.c_str())->gr_gid;
+    for (const char* who : {"owner", "member", "outsider"}) {
+      std::string name = stem + "-" + who;
+      ASSERT_EQ(sh("useradd --system --no-create-home --shell /usr/sbin/nologin " + name).status,
+                0);
+      users_.push_back(name);
+    }
+    ASSERT_EQ(sh("usermod -a -G " + group_ + " " + users_[1]).status, 0);
+    uid_ = ::getpwnam(users_[0].c_str())->pw_uid;
+  }
+  void TearDown() override {
+    for (const auto& name : users_) sh("userdel " + name);
+    sh("groupdel " + group_);
+  }
+  /// Runs a command as user `who` (0 owner, 1 member, 2 outsider) with their groups.
+  Outcome as(int who, const std::string& command) {
+    const std::string& name = users_[static_cast<std::size_t>(who)];
+    return sh("setpriv --reuid=" + name +
+              " --regid=" + std::to_string(getpwnam(name.c_str())->pw_gid) +
+              " --init-groups --reset-env sh -c " + quote(command));
+  }
+  std::string group_;
+  gid_t gid_ = 0;
+  uid_t uid_ = 0;
+  std::vector<std::string> users_;
+};
+
+TEST_F(OwnershipTest, TheOwnerAndTheGroupWriteOthersOnlyRead) {
+  char hdr[] = "/tmp/fieldfs-own-h-XXXXXX";
+  std::string hdir = ::mkdtemp(hdr);
+  sh("printf 'struct in { int x; };\\nstruct s { int open; const int fixed; struct in in; };\\n' "
+     "> " +
+     quote(hdir + "/s.h"));
+  Mount m({"-o", "allow_other,uid=" + std::to_string(uid_) + ",gid=" + std::to_string(gid_) +
+                     ",umask=002,schema=" + hdir + "/s.h"});
+  sh("rm -rf " + quote(hdir));
+  ASSERT_TRUE(m.mounted()) << m.daemon_stderr();
+  // SPEC §1: writable fields 0666 & ~umask, const fields 0444 & ~umask, directories 0777 & ~umask.
+  std::string ids = " " + std::to_string(uid_) + " " + std::to_string(gid_) + " ";
+  auto ls = sh("ls -ln " + quote(m.dir()) + " | awk 'NR > 1 { print $1, $3, $4, $NF }'");
+  EXPECT_EQ(ls.out,
+            "-r--r--r--" + ids + "fixed\ndrwxrwxr-x" + ids + "in\n-rw-rw-r--" + ids + "open\n")
+      << ls.err;
+  auto stat = sh("cd " + quote(m.dir()) + " && stat -c '%a %u %g %n' . in/x .raw .json .schema");
+  EXPECT_EQ(stat.out, "775" + ids + ".\n664" + ids + "in/x\n664" + ids + ".raw\n664" + ids +
+                          ".json\n444" + ids + ".schema\n")
+      << stat.err;
+
+  auto owner = as(0, "echo 5 > " + m.path("open") + " && cat " + m.path("open"));
+  EXPECT_EQ(owner.out, "5\n") << "the owner writes: " << owner.err;
+  auto member = as(1, "echo 6 > " + m.path("open") + " && cat " + m.path("open"));
+  EXPECT_EQ(member.out, "6\n") << "a member of the group writes: " << member.err;
+  auto outsider = as(2, "cat " + m.path("open") + " && echo 7 > " + m.path("open"));
+  EXPECT_EQ(outsider.out, "6\n") << "an outsider reads: " << outsider.err;
+  EXPECT_NE(outsider.status, 0);
+  EXPECT_NE(outsider.err.find("Permission denied"), std::string::npos) << outsider.err;
+  EXPECT_EQ(slurp(m.path("open")), "6\n") << "the outsider's write changed nothing";
+  for (int who = 0; who < 3; ++who) {
+    auto write = as(who, "echo 1 > " + m.path("fixed"));
+    EXPECT_NE(write.err.find("Permission denied"), std::string::npos) << who << ": " << write.err;
+  }
+  EXPECT_EQ(slurp(m.path("fixed")), "0\n");
+  EXPECT_EQ(m.stop(), 0) << m.daemon_stderr();
 }
 
 }  // namespace
