@@ -9,7 +9,9 @@
 #             succeed again after the restart, in the same container process;
 #   private - the unit without its shared-parent line, container rslave: the container keeps
 #             the dead mount, "Transport endpoint is not connected" (lxcfs's bug);
-#   rprivate - the unit as written, container rprivate: the same dead mount.
+#   rprivate - the unit as written, container rprivate: the same dead mount;
+#   systemd - as shared, on a host whose /run is shared already (systemd makes / shared at
+#             boot): the unit's bind of /run/fieldfs inside it changes nothing of the above.
 # Each case runs in its own private mount namespace with a tmpfs on /run and /dev/shm, so the
 # unit's /run/fieldfs is used as written and every mount dies with the namespace; every process
 # is stopped by its PID.
@@ -63,11 +65,12 @@ stop_all() {
 # The host's side of one case, in a private mount namespace: start the unit, start the
 # container, SIGKILL the daemon, start the unit again, and see what the container reads.
 run_case() {
-  case=$1 unit=$2 propagation=$3 expect=$4
+  case=$1 unit=$2 propagation=$3 expect=$4 host_run=${5:-private}
   inst="fieldfs_ctr_$$" ctr="$work/$case.ctr" log="$work/$case.log"
   daemon='' reader=''
   trap stop_all EXIT
   mount -t tmpfs tmpfs /run
+  mount --make-"$host_run" /run
   mount -t tmpfs tmpfs /dev/shm
   mkdir -p "/run/fieldfs/$inst" "$ctr" # RuntimeDirectory=fieldfs/%I
   : >"$log"
@@ -143,4 +146,5 @@ in_namespace() {
 in_namespace private "$work/unshared.service" rslave stale
 in_namespace shared "$unit" rslave back
 in_namespace rprivate "$unit" rprivate stale
+in_namespace systemd "$unit" rslave back shared
 echo PASS
