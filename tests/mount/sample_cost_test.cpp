@@ -134,8 +134,12 @@ TEST_F(BigStruct, IdlePollersOnJsonCostLittleCpuAndNeverSlowAWrite) {
   EXPECT_LE(polled, idle + bound) << "clock ticks are 1/100 s of one CPU";
   EXPECT_GT(alone, 0);
   // Parity most runs on a shared 2-core machine, up to ~4x in a few; 7700x (208 ms) when a
-  // write's kick waited for a sweep that rendered every .json.
+  // write's kick waited for a sweep that rendered every .json. Under the sanitizers a sweep's
+  // instrumented compare of 1 MB takes tens of milliseconds of the CPU the write also needs, so
+  // there the write's latency measures the scheduler, not a lock (76 ms seen once under ASan).
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
   EXPECT_LE(with, 5 * alone) << "a write waits for no sweep";
+#endif
 }
 
 TEST_F(BigStruct, AHundredReadersOfOneByteShareOneSample) {
