@@ -1,23 +1,16 @@
 # SPDX-License-Identifier: MIT
-# Installation and the Debian package. In the top-level CMakeLists.txt, replace the line
-#
-#   install(TARGETS fieldfs fieldfs-watch RUNTIME DESTINATION bin)
-#
-# with
-#
-#   include(cmake/install.cmake)
-#
-# (after every target is defined), and add, inside `if(FIELDFS_TESTS)`,
-#
-#   add_subdirectory(tests/mapped)
+# Installation (`cmake --install`) and the Debian packages (cmake/deb.cmake). Every file belongs
+# to a component: `runtime` (the fieldfs package) or `dev` (fieldfs-dev).
 #
 # Installs, under CMAKE_INSTALL_PREFIX (default /usr/local: mount(8) runs mount.fuse3 without
-# PATH, and its shell finds fieldfs in /usr/local/bin or /usr/bin; the .deb uses /usr):
-#   bin/fieldfs, bin/fieldfs-watch        share/man/man1/fieldfs.1, fieldfs-watch.1
-#   share/fieldfs/examples/               every_kind.h, foo_map.c, mapped_foo.cpp
-#   lib/systemd/system/fieldfs@.service   include/fieldfs/*.hpp (mapped.hpp and what it needs)
-#   lib/libfieldfs_core.a                 lib/pkgconfig/fieldfs.pc
-#   lib/cmake/fieldfs/                    fieldfsConfig.cmake, fieldfsConfigVersion.cmake
+# PATH, and its shell finds fieldfs in /usr/local/bin or /usr/bin; the .debs use /usr):
+#   runtime: bin/fieldfs, bin/fieldfs-watch, libexec/fieldfs/fieldfs-header,
+#            share/man/man1/fieldfs.1.gz, fieldfs-watch.1.gz, lib/systemd/system/fieldfs@.service,
+#            share/bash-completion/completions/fieldfs, fieldfs-watch,
+#            share/fieldfs/examples/every_kind.h, foo_map.c, stdio_client.c
+#   dev:     include/fieldfs/*.hpp (mapped.hpp and what it needs), lib/libfieldfs_core.a,
+#            lib/pkgconfig/fieldfs.pc, lib/cmake/fieldfs/ (fieldfsConfig.cmake and its version),
+#            share/fieldfs/examples/mapped_foo.cpp
 #
 # fieldfs::Mapped<T> (include/fieldfs/mapped.hpp) opens segments with Segment::open, the
 # daemon's own code, so the package ships the core as a static library with its headers and
@@ -31,21 +24,43 @@ get_filename_component(FIELDFS_TOP "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
 # Programs may link Mapped<T> into shared objects (plugins, Python extensions).
 set_target_properties(fieldfs_core PROPERTIES POSITION_INDEPENDENT_CODE ON)
 
-install(TARGETS fieldfs fieldfs-watch RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
-install(TARGETS fieldfs-header RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/fieldfs")
-install(FILES "${FIELDFS_TOP}/man/fieldfs.1" "${FIELDFS_TOP}/man/fieldfs-watch.1"
-  DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
-file(GLOB FIELDFS_EXAMPLES "${FIELDFS_TOP}/examples/*.h" "${FIELDFS_TOP}/examples/*.c"
-  "${FIELDFS_TOP}/examples/*.cpp")
-install(FILES ${FIELDFS_EXAMPLES} DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/examples")
+install(TARGETS fieldfs fieldfs-watch RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
+  COMPONENT runtime)
+install(TARGETS fieldfs-header RUNTIME DESTINATION "${CMAKE_INSTALL_LIBEXECDIR}/fieldfs"
+  COMPONENT runtime)
+# fieldfs_gzip(OUT SOURCE): OUT names a copy of SOURCE that the build compresses with gzip -9n
+# (-n: no name or timestamp, so that the packages build reproducibly), as Debian's policy asks
+# of man pages and changelogs; man(1) reads them either way.
+function(fieldfs_gzip out source)
+  get_filename_component(name "${source}" NAME)
+  set(copy "${PROJECT_BINARY_DIR}/gz/${name}")
+  add_custom_command(OUTPUT "${copy}.gz"
+    COMMAND "${CMAKE_COMMAND}" -E copy "${source}" "${copy}"
+    COMMAND gzip -9nf "${copy}"
+    DEPENDS "${source}" VERBATIM)
+  add_custom_target("gz_${name}" ALL DEPENDS "${copy}.gz")
+  set(${out} "${copy}.gz" PARENT_SCOPE)
+endfunction()
+fieldfs_gzip(FIELDFS_MAN_FIELDFS "${FIELDFS_TOP}/man/fieldfs.1")
+fieldfs_gzip(FIELDFS_MAN_WATCH "${FIELDFS_TOP}/man/fieldfs-watch.1")
+install(FILES "${FIELDFS_MAN_FIELDFS}" "${FIELDFS_MAN_WATCH}"
+  DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT runtime)
+# The schema and C examples serve the daemon's users; mapped_foo.cpp needs fieldfs-dev.
+file(GLOB FIELDFS_EXAMPLES "${FIELDFS_TOP}/examples/*.h" "${FIELDFS_TOP}/examples/*.c")
+install(FILES ${FIELDFS_EXAMPLES} DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/examples"
+  COMPONENT runtime)
+install(FILES "${FIELDFS_TOP}/examples/mapped_foo.cpp"
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/examples" COMPONENT dev)
 # systemd's unit search path has /usr/local/lib/systemd/system and /usr/lib/systemd/system.
-install(FILES "${FIELDFS_TOP}/systemd/fieldfs@.service" DESTINATION lib/systemd/system)
+install(FILES "${FIELDFS_TOP}/systemd/fieldfs@.service" DESTINATION lib/systemd/system
+  COMPONENT runtime)
 
 # The C++ API: include/ holds exactly what is installed, fieldfs::Mapped<T> and the headers it
 # needs (segment, schema, result, unique_fd); the core's other headers sit beside its sources.
 file(GLOB FIELDFS_API_HEADERS "${FIELDFS_TOP}/include/fieldfs/*.hpp")
-install(FILES ${FIELDFS_API_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/fieldfs")
-install(TARGETS fieldfs_core ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
+install(FILES ${FIELDFS_API_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/fieldfs"
+  COMPONENT dev)
+install(TARGETS fieldfs_core ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT dev)
 
 # Both files find the prefix from where they are installed, so `cmake --install --prefix`,
 # DESTDIR and the .deb's /usr all work without reconfiguring.
@@ -98,35 +113,20 @@ unset(_fieldfs_prefix)
 write_basic_package_version_file("${PROJECT_BINARY_DIR}/install/fieldfsConfigVersion.cmake"
   VERSION "${PROJECT_VERSION}" COMPATIBILITY SameMinorVersion)
 
-install(FILES "${PROJECT_BINARY_DIR}/install/fieldfs.pc" DESTINATION "${FIELDFS_PKGCONFIGDIR}")
+install(FILES "${PROJECT_BINARY_DIR}/install/fieldfs.pc" DESTINATION "${FIELDFS_PKGCONFIGDIR}"
+  COMPONENT dev)
 install(FILES "${PROJECT_BINARY_DIR}/install/fieldfsConfig.cmake"
-  "${PROJECT_BINARY_DIR}/install/fieldfsConfigVersion.cmake" DESTINATION "${FIELDFS_CMAKEDIR}")
+  "${PROJECT_BINARY_DIR}/install/fieldfsConfigVersion.cmake" DESTINATION "${FIELDFS_CMAKEDIR}"
+  COMPONENT dev)
 
-# The Debian package: `cpack -G DEB` in the build directory (installs under /usr).
-set(CPACK_GENERATOR DEB)
-set(CPACK_PACKAGE_NAME fieldfs)
-set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
-set(CPACK_PACKAGE_CONTACT "fieldfs maintainers <fieldfs@example.org>")
-set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
-set(CPACK_PACKAGE_DESCRIPTION_SUMMARY
-  "mount a C struct in shared memory as a directory of text files")
-set(CPACK_PACKAGE_DESCRIPTION [=[fieldfs serves a C struct that lives in a POSIX shared-memory segment (or a
-file) as a FUSE directory with one text file per field, with the semantics of
-sysfs attributes: cat reads a field, echo sets it, and programs that map the
-same bytes see every change at once. The struct comes from a C header, read
-with libclang. Includes fieldfs-watch, a systemd template unit
-(fieldfs@NAME.service) and fieldfs::Mapped<T>, a C++20 API (static library,
-pkg-config and CMake package) for programs that map the segment themselves.]=])
-set(CPACK_DEBIAN_PACKAGE_SECTION utils)
-set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "fuse3, libfuse3-3, libclang1-14, libclang-common-14-dev")
-set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
-include(CPack)
 
 # bash-completion loads completions on demand from share/bash-completion/completions/NAME,
 # under /usr and /usr/local alike (XDG_DATA_DIRS).
 install(FILES "${FIELDFS_TOP}/completion/fieldfs.bash"
-  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME fieldfs)
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME fieldfs
+  COMPONENT runtime)
 install(FILES "${FIELDFS_TOP}/completion/fieldfs.bash"
-  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME fieldfs-watch)
+  DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions" RENAME fieldfs-watch
+  COMPONENT runtime)
+
+include("${CMAKE_CURRENT_LIST_DIR}/deb.cmake")

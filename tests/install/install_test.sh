@@ -3,10 +3,11 @@
 # The installed fieldfs: builds the release preset, installs it into a temporary prefix, mounts
 # through mount(8) (-t fuse.fieldfs, and an fstab of its own with -T), compiles
 # examples/mapped_foo.cpp against the installed package (pkg-config and find_package), and
-# builds the .deb. With FIELDFS_INSTALL_DEB=1 the .deb is installed into this system, checked
-# and removed again; otherwise only its contents are checked. Needs root (mount(8)) and
-# /dev/fuse; it fails, never skips, without them. Every mount, segment and temporary directory
-# it made is removed on exit, whatever happened.
+# builds the two .debs (fieldfs, fieldfs-dev), checking their files, their Depends and what
+# lintian says of them (tests/install/deb_checks.sh). With FIELDFS_INSTALL_DEB=1 both are
+# installed into this system, checked and removed again. Needs root (mount(8)) and /dev/fuse; it
+# fails, never skips, without them. Every mount, segment, temporary directory and package it made
+# is removed on exit, whatever happened.
 set -eu
 
 fail() {
@@ -129,7 +130,7 @@ cleanup() {
     fi
   done
   if [ "$deb_installed" = 1 ]; then
-    dpkg -r fieldfs >/dev/null 2>&1 || true
+    dpkg -r fieldfs-dev fieldfs >/dev/null 2>&1 || true
   fi
   rm -f "/dev/shm/$seg" "/dev/shm/$seg_foo"
   rm -rf "$tmp"
@@ -155,6 +156,8 @@ prefix="$tmp/prefix"
 seg="such_foo_$$"
 seg_foo="such_foo_mapped_$$"
 deb_installed=0
+# shellcheck source=tests/install/deb_checks.sh
+. "$root/tests/install/deb_checks.sh"
 
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -162,11 +165,16 @@ trap 'exit 143' TERM
 
 [ "$(id -u)" = 0 ] || fail "must run as root (mount -t fuse.fieldfs, dpkg)"
 [ -c /dev/fuse ] || fail "/dev/fuse is missing"
-# man-db (man -w), dpkg-dev (cpack's .deb), systemd (systemd-analyze verify of the unit)
-FIELDFS_EXTRA_PACKAGES="man-db dpkg-dev systemd" "$root/scripts/install-deps"
-for tool in cmake cpack dpkg-deb pkg-config c++ fusermount3 man timeout unshare systemd-analyze; do
+# man-db (man -w), dpkg-dev and file (cpack's .debs, dpkg-shlibdeps), lintian, systemd
+# (systemd-analyze verify of the unit)
+FIELDFS_EXTRA_PACKAGES="man-db dpkg-dev file lintian systemd" "$root/scripts/install-deps"
+for tool in cmake cpack dpkg-deb dpkg-shlibdeps lintian pkg-config c++ fusermount3 man timeout \
+  unshare systemd-analyze; do
   command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
+
+# Libraries go to Debian's multi-arch directory under every prefix (CMakeLists.txt says why).
+libdir="lib/$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
 
 echo "== build (cmake --preset release)"
 cd "$root"
@@ -178,15 +186,15 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/fieldfs bin/fieldfs-watch libexec/fieldfs/fieldfs-header; do
   [ -x "$prefix/$f" ] || fail "$f was not installed"
 done
-for f in share/man/man1/fieldfs.1 share/man/man1/fieldfs-watch.1 \
+for f in share/man/man1/fieldfs.1.gz share/man/man1/fieldfs-watch.1.gz \
   share/fieldfs/examples/every_kind.h share/fieldfs/examples/mapped_foo.cpp \
   lib/systemd/system/fieldfs@.service include/fieldfs/mapped.hpp include/fieldfs/segment.hpp \
-  lib/libfieldfs_core.a lib/pkgconfig/fieldfs.pc lib/cmake/fieldfs/fieldfsConfig.cmake \
-  lib/cmake/fieldfs/fieldfsConfigVersion.cmake; do
+  "$libdir/libfieldfs_core.a" "$libdir/pkgconfig/fieldfs.pc" \
+  "$libdir/cmake/fieldfs/fieldfsConfig.cmake" "$libdir/cmake/fieldfs/fieldfsConfigVersion.cmake"; do
   [ -f "$prefix/$f" ] || fail "$f was not installed"
 done
 echo "ok: every file landed"
-check "man -w finds the page" "$prefix/share/man/man1/fieldfs.1" \
+check "man -w finds the page" "$prefix/share/man/man1/fieldfs.1.gz" \
   "$(MANPATH="$prefix/share/man" man -w fieldfs)"
 "$prefix/bin/fieldfs" -V | grep -q '^fieldfs ' || fail "fieldfs -V"
 echo "ok: fieldfs -V"
@@ -201,9 +209,10 @@ echo "== mount -t fuse.fieldfs and mount -T fstab (in a private mount namespace)
 unshare --mount --propagation private sh "$self" --mount-checks "$tmp" "$prefix" "$seg"
 
 echo "== examples/mapped_foo.cpp against the installed package"
-pc_path="$prefix/lib/pkgconfig"
+pc_path="$prefix/$libdir/pkgconfig"
+# No -std= here: fieldfs.pc's Cflags carry -std=c++20 (g++ 12 defaults to C++17).
 # shellcheck disable=SC2046 # pkg-config's output is a list of words
-c++ -std=c++20 -o "$tmp/mapped_foo_pc" "$root/examples/mapped_foo.cpp" \
+c++ -o "$tmp/mapped_foo_pc" "$root/examples/mapped_foo.cpp" \
   $(PKG_CONFIG_PATH="$pc_path" pkg-config --cflags --libs fieldfs)
 mkdir "$tmp/consumer"
 cat >"$tmp/consumer/CMakeLists.txt" <<EOF
@@ -232,38 +241,5 @@ echo "   /usr/local, mount(8), /etc/fstab: overlays that tests/docs/run_recipes.
 python3 "$root/tests/docs/run_recipes.py" --group install --timeout 900 --source "$root" \
   --build "$build" "$root/README.md" "$root/docs/services.md" || fail "an install recipe failed"
 
-echo "== cpack -G DEB"
-(cd "$build" && cpack -G DEB >/dev/null)
-deb=$(ls "$build"/fieldfs_*.deb)
-check "the .deb's dependencies" "fuse3, libfuse3-3, libclang1-14, libclang-common-14-dev" \
-  "$(dpkg-deb -f "$deb" Depends)"
-if [ "${FIELDFS_INSTALL_DEB:-0}" = 1 ]; then
-  if dpkg -s fieldfs >/dev/null 2>&1; then fail "a fieldfs package is installed already"; fi
-  deb_installed=1
-  dpkg -i "$deb" >/dev/null
-  /usr/bin/fieldfs -V | grep -q '^fieldfs ' || fail "fieldfs -V after dpkg -i"
-  /usr/bin/fieldfs --layout -o schema=/usr/share/fieldfs/examples/every_kind.h | grep -q '^grid/1/2 ' ||
-    fail "fieldfs --layout -o schema= after dpkg -i (is /usr/libexec/fieldfs/fieldfs-header there?)"
-  check "man -w fieldfs after dpkg -i" /usr/share/man/man1/fieldfs.1 "$(man -w fieldfs)"
-  python3 "$root/tests/docs/run_recipes.py" --group deb --source "$root" --build "$build" \
-    "$root/man/fieldfs.1" || fail "the man page's recipe for the installed package failed"
-  systemd-analyze verify fieldfs@such_foo.service >"$tmp/verify.log" 2>&1 ||
-    fail "systemd-analyze verify: $(cat "$tmp/verify.log")"
-  echo "ok: systemd-analyze verify fieldfs@such_foo.service"
-  dpkg -r fieldfs >/dev/null
-  deb_installed=0
-  if [ -e /usr/bin/fieldfs ]; then fail "dpkg -r left /usr/bin/fieldfs"; fi
-  echo "ok: dpkg -i, fieldfs -V, --layout through fieldfs-header, man -w, dpkg -r"
-else
-  dpkg-deb -c "$deb" | awk '{print $6}' >"$tmp/deb.list"
-  for f in ./usr/bin/fieldfs ./usr/bin/fieldfs-watch ./usr/share/man/man1/fieldfs.1 \
-    ./usr/libexec/fieldfs/fieldfs-header ./usr/share/man/man1/fieldfs-watch.1 \
-    ./usr/share/fieldfs/examples/every_kind.h \
-    ./usr/lib/systemd/system/fieldfs@.service ./usr/include/fieldfs/mapped.hpp \
-    ./usr/lib/libfieldfs_core.a ./usr/lib/pkgconfig/fieldfs.pc \
-    ./usr/lib/cmake/fieldfs/fieldfsConfig.cmake; do
-    grep -qx "$f" "$tmp/deb.list" || fail "the .deb lacks $f"
-  done
-  echo "ok: the .deb holds every file (set FIELDFS_INSTALL_DEB=1 to install it)"
-fi
+deb_checks
 echo "PASS"
