@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=sh
-# check WHAT EXPECTED ACTUAL: prints ok or FAILED, counting failures (sourced by the scripts).
-failures=0
+# check WHAT EXPECTED ACTUAL: prints ok or FAILED, counting them in $failures (the caller sets it to 0).
 check() {
   if [ "$2" = "$3" ]; then
     echo "ok: $1"

@@ -26,7 +26,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=tests/mount/check.sh
+failures=0
+# shellcheck source=/dev/null  # tests/mount/check.sh: check()
 . "$(dirname "$0")/check.sh"
 
 mkdir "$work/m1" "$work/m2" "$work/m3" "$work/m4" "$work/sub"

@@ -29,7 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# shellcheck source=tests/mount/check.sh
+failures=0
+# shellcheck source=/dev/null  # tests/mount/check.sh: check()
 . "$(dirname "$0")/check.sh"
 
 # A /dev of the namespace's own: the nodes fieldfs needs, and a log socket of ours.
