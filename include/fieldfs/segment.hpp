@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -83,6 +84,13 @@ class Segment {
   /// Flushes a file-backed segment to its file (msync); nothing to do for shm. EIO.
   Result<void> sync() const;
 
+  /// Called with the segment's current length whenever an access fails with EIO because the
+  /// segment is shorter than the access (another process shrank it), from any serving thread.
+  /// Set it before the segment is shared; the daemon logs the first call.
+  void on_shrink(std::function<void(std::uint64_t bytes)> report) {
+    on_shrink_ = std::move(report);
+  }
+
   std::uint32_t size() const { return size_; }
   bool created() const { return created_; }
   bool file_backed() const { return file_backed_; }
@@ -93,6 +101,8 @@ class Segment {
   Segment(UniqueFd fd, std::byte* base, std::uint32_t size, bool created, bool file_backed,
           bool read_only);
   Result<void> check_range(std::uint64_t offset, std::uint64_t length) const;
+  /// EIO for an access past the segment's current end, reported through on_shrink_.
+  Error shrunk() const;
 
   UniqueFd fd_;
   std::byte* base_ = nullptr;
@@ -100,6 +110,7 @@ class Segment {
   bool created_ = false;
   bool file_backed_ = false;
   bool read_only_ = false;
+  std::function<void(std::uint64_t)> on_shrink_;
 };
 
 }  // namespace fieldfs

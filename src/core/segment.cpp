@@ -179,7 +179,8 @@ Segment::Segment(Segment&& other) noexcept
       size_(other.size_),
       created_(other.created_),
       file_backed_(other.file_backed_),
-      read_only_(other.read_only_) {}
+      read_only_(other.read_only_),
+      on_shrink_(std::move(other.on_shrink_)) {}
 
 Segment::~Segment() {
   if (base_ != nullptr) {
@@ -191,10 +192,16 @@ Segment::~Segment() {
 Result<void> Segment::check_range(std::uint64_t offset, std::uint64_t length) const {
   struct stat st {};
   if (::fstat(fd_.get(), &st) != 0) return fail(std::errc::io_error);
-  if (offset + length > static_cast<std::uint64_t>(st.st_size) || offset + length > size_) {
-    return fail(std::errc::io_error);
-  }
+  if (offset + length > static_cast<std::uint64_t>(st.st_size)) return shrunk();
+  if (offset + length > size_) return fail(std::errc::io_error);
   return {};
+}
+
+Error Segment::shrunk() const {
+  struct stat st {};
+  if (on_shrink_ && ::fstat(fd_.get(), &st) == 0)
+    on_shrink_(static_cast<std::uint64_t>(st.st_size));
+  return fail(std::errc::io_error);
 }
 
 Result<void> Segment::holds(std::uint32_t size) const { return check_range(0, size); }
@@ -205,7 +212,7 @@ Result<std::string> Segment::bytes(std::uint32_t offset, std::uint32_t length) c
   if (auto ok = check_range(offset, length); !ok) return Error{ok.error()};
   std::string out(length, '\0');
   const std::byte* src = base_ + offset;
-  if (!guarded([&] { copy_in(src, out.data(), out.size()); })) return fail(std::errc::io_error);
+  if (!guarded([&] { copy_in(src, out.data(), out.size()); })) return shrunk();
   return out;
 }
 
@@ -214,7 +221,7 @@ Result<bool> Segment::holds_bytes(std::uint32_t offset, std::string_view expecte
   const std::byte* src = base_ + offset;
   bool equal = false;
   if (!guarded([&] { equal = equal_in(src, expected.data(), expected.size()); })) {
-    return fail(std::errc::io_error);
+    return shrunk();
   }
   return equal;
 }
@@ -233,7 +240,7 @@ Result<void> Segment::store(const Leaf& leaf, std::string_view bytes) {
       store_words(dst, bytes.data(), bytes.size(), false, mask);
     }
   });
-  if (!ok) return fail(std::errc::io_error);
+  if (!ok) return shrunk();
   return {};
 }
 

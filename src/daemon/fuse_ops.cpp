@@ -22,6 +22,7 @@
 #include <new>
 
 #include "core/tree.hpp"
+#include "daemon/log.hpp"
 
 namespace fieldfs {
 
@@ -54,10 +55,8 @@ void guarded(fuse_req_t req, F&& body) noexcept {
   } catch (const std::bad_alloc&) {
     fuse_reply_err(req, ENOMEM);
   } catch (...) {
-    static std::atomic<bool> logged{false};  // requests may run on several threads
-    if (!logged.exchange(true)) {
-      std::fprintf(stderr, "fieldfs: unexpected error in a request; replying EIO\n");
-    }
+    static Once logged;  // requests may run on several threads
+    if (logged.first()) log_line("unexpected error in a request; replying EIO");
     fuse_reply_err(req, EIO);
   }
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The session's life: libfuse is given our -o options, mounts, detaches, runs the request loop
-// and unmounts. libfuse's own messages are routed through one log function so that every line
-// a user sees starts with "fieldfs: ".
+// The session's life: libfuse is given our -o options, mounts, detaches, tells the service
+// manager the mount is there, runs the request loop and unmounts. libfuse's own messages are
+// routed through log_line, so that every line a user sees starts with "fieldfs: " (and reaches
+// syslog once the daemon has detached).
 #include "daemon/session.hpp"
 
 #include <fuse_lowlevel.h>
@@ -26,36 +27,29 @@
 #include <vector>
 
 #include "daemon/fuse_ops.hpp"
+#include "daemon/log.hpp"
 #include "daemon/mountpoint.hpp"
+#include "daemon/notify.hpp"
 #include "daemon/options.hpp"
+#include "daemon/startup.hpp"
 
 namespace fieldfs {
 
 namespace {
-
-constexpr std::string_view kPrefix = "fieldfs: ";
-
-/// Prints one line of libfuse's (or fusermount3's) on stderr, prefixed once and escaped.
-void print_line(std::string_view line) {
-  std::string text =
-      line.starts_with(kPrefix) ? std::string(line) : std::string(kPrefix) + one_line(line);
-  text += '\n';
-  std::fputs(text.c_str(), stderr);
-}
 
 /// What libfuse has logged on this thread since its last newline.
 thread_local std::string pending;
 
 /// Prints what a message without its newline left behind (libfuse's last words on a failure).
 void flush_log() {
-  if (!pending.empty()) print_line(pending);
+  if (!pending.empty()) log_line(pending);
   pending.clear();
 }
 
 /// libfuse writes a line in several calls (`unknown option(s): `, then each option, then `'`):
 /// the pieces are collected per thread up to the newline and printed as one line.
-[[gnu::format(printf, 2, 0)]] void log_line(enum fuse_log_level level, const char* fmt,
-                                            va_list ap) {
+[[gnu::format(printf, 2, 0)]] void log_from_libfuse(enum fuse_log_level level, const char* fmt,
+                                                    va_list ap) {
   if (level > FUSE_LOG_ERR) {
     std::vfprintf(stderr, fmt, ap);  // debug output (-d) stays as libfuse wrote it
     return;
@@ -70,13 +64,13 @@ void flush_log() {
   piece.pop_back();
   pending += piece;
   for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n')) {
-    print_line(std::string_view(pending).substr(0, nl));
+    log_line(std::string_view(pending).substr(0, nl));
     pending.erase(0, nl + 1);
   }
 }
 
 /// fuse_session_mount with stderr captured: fusermount3, which libfuse runs for a user, writes
-/// its refusal there without our prefix; each captured line is printed as print_line does.
+/// its refusal there without our prefix; each captured line goes through log_line.
 bool mount_relaying_stderr(fuse_session* se, const std::string& path) {
   int saved = ::dup(STDERR_FILENO);
   int capture = ::memfd_create("fieldfs-mount", MFD_CLOEXEC);
@@ -99,15 +93,17 @@ bool mount_relaying_stderr(fuse_session* se, const std::string& path) {
   ::close(capture);
   for (std::size_t start = 0; start < text.size();) {
     auto nl = std::min(text.find('\n', start), text.size());
-    print_line(std::string_view(text).substr(start, nl - start));
+    log_line(std::string_view(text).substr(start, nl - start));
     start = nl + 1;
   }
   return mounted;
 }
 
-/// The argv libfuse parses: our FUSE options, with fsname= and subtype= unless given.
+/// The argv libfuse parses: our FUSE options, with fsname= and subtype= unless given (a later
+/// fsname= wins). The fsname is what /proc/mounts and findmnt show as the source: the segment,
+/// named so that it names the same one from any directory (segment_label).
 std::vector<std::string> fuse_argv(const Options& o) {
-  std::vector<std::string> items{"fsname=" + o.source, "subtype=fieldfs",
+  std::vector<std::string> items{"fsname=" + segment_label(o.source), "subtype=fieldfs",
                                  "max_read=" + std::to_string(o.max_read)};
   items.insert(items.end(), o.fuse_options.begin(), o.fuse_options.end());
   std::string opts = join_options(items);
@@ -229,7 +225,7 @@ int run_loop(fuse_session* se, const Options& o) {
 }  // namespace
 
 std::unique_ptr<Session> Session::create(const Options& o) {
-  fuse_set_log_func(log_line);
+  fuse_set_log_func(log_from_libfuse);
   auto strings = fuse_argv(o);
   std::vector<char*> argv;
   argv.reserve(strings.size());
@@ -264,10 +260,13 @@ int Session::run() {
   mounted_ = true;
   if (auto ours = top_mount_at(options_.mountpoint)) mount_id_ = ours->id;
   fuse_daemonize(options_.foreground ? 1 : 0);
+  if (!options_.foreground) log_to_syslog();  // stderr is /dev/null from here on
+  notify_service_manager(ready_state());      // after the fork: MAINPID is the serving process
   Watcher& watcher = slot_.served.watcher;
   with_signals_blocked([&] { watcher.start(); });
   signals.start();
   int r = run_loop(se_, options_);
+  notify_service_manager("STOPPING=1");
   signals.loop_returned();
   watcher.stop();
   unmount_if_ours();
@@ -291,8 +290,8 @@ void Session::unmount_if_ours() {
     fuse_session_unmount(se_);
     return;
   }
-  print_line(path + ": not unmounted: the path names another mount now (this one, without its " +
-             "daemon, is at " + now->point + ")");
+  log_line(path + ": not unmounted: the path names another mount now (this one, without its " +
+           "daemon, is at " + now->point + ")");
 }
 
 }  // namespace fieldfs

@@ -13,10 +13,15 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <memory>
+#include <string>
 #include <variant>
 #include <vector>
+
+#include "daemon/log.hpp"
 
 namespace fieldfs {
 
@@ -146,8 +151,25 @@ std::variant<Schema, std::string> parse_header(const Options& o) {
 }  // namespace
 
 int startup_failure(const std::string& why) {
-  std::fprintf(stderr, "fieldfs: %s\n", one_line(why).c_str());
+  log_line(why);
   return 1;
+}
+
+std::string segment_label(const std::string& text) {
+  auto source = parse_source(text);
+  if (!source) return text;
+  if (source->kind == Source::Kind::shm) return text == source->name ? text : "shm:" + source->name;
+  const std::string& path = source->name;
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::unique_ptr<char, decltype(&std::free)> real(::realpath(dir.c_str(), nullptr), &std::free);
+  if (real == nullptr || name.empty()) return text;  // opening it fails, and says why
+  std::string absolute =
+      std::string_view(real.get()) == "/" ? "/" + name : real.get() + ("/" + name);
+  auto again = parse_source(absolute);  // "/NAME" alone names a shm object
+  bool plain = !text.starts_with("file:") && again && again->kind == Source::Kind::file;
+  return plain ? absolute : "file:" + absolute;
 }
 
 std::optional<Schema> load_schema(const Options& o) {
@@ -246,6 +268,12 @@ std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
     startup_failure(o.source + ": " + segment_error_text(segment.error(), o, source_path(*source)));
     return std::nullopt;
   }
+  auto once = std::make_shared<Once>();
+  segment->on_shrink([once, label = segment_label(o.source)](std::uint64_t bytes) {
+    if (!once->first()) return;
+    log_line("segment " + label + " shrank below the struct: fields past byte " +
+             std::to_string(bytes) + " fail with EIO");
+  });
   return std::move(*segment);
 }
 

@@ -28,7 +28,15 @@ void remove_segment(const std::string& source, bool only_if_empty);
 /// Whether the segment `source` names exists (as anything).
 bool segment_exists(const std::string& source);
 
-/// Opens the segment the options name; prints the reason and returns nullopt on failure.
+/// The segment `source` names, as a SOURCE that names it again from any directory and reads as
+/// what it is: a shm object as typed if typed NAME, else "shm:NAME" ("/NAME" looks like a file);
+/// a file by its absolute path (realpath of its directory, then its name), "file:" kept if
+/// typed and added for a file in / ("/NAME" alone is a shm name); the text if it names none.
+/// Kept close to what was typed so that mount -a finds an fstab line's mount already there.
+std::string segment_label(const std::string& source);
+
+/// Opens the segment the options name; prints the reason and returns nullopt on failure. The
+/// first access that finds the segment shrunk below the struct is logged (log_line).
 std::optional<Segment> open_segment(const Options& options, std::uint32_t size);
 
 }  // namespace fieldfs
