@@ -156,7 +156,7 @@ prefix="$tmp/prefix"
 seg="such_foo_$$"
 seg_foo="such_foo_mapped_$$"
 deb_installed=0
-# shellcheck source=tests/install/deb_checks.sh
+# shellcheck source=/dev/null  # tests/install/deb_checks.sh: the package checks
 . "$root/tests/install/deb_checks.sh"
 
 trap cleanup EXIT
