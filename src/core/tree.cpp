@@ -116,14 +116,6 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
   return {};
 }
 
-Result<std::string> Tree::current_text(std::uint32_t node) const {
-  auto bytes = current_bytes(node);
-  if (!bytes) return Error{bytes.error()};
-  auto text = text_of(node, *bytes);
-  if (!text) return Error{text.error()};
-  return std::string(**text);
-}
-
 Result<Sample> Tree::current_bytes(std::uint32_t node) const {
   auto view = view_of(node);
   if (view == View::schema) return schema_sample_;

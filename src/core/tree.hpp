@@ -85,8 +85,6 @@ class Tree {
   void close_file(OpenFile* file);
   /// truncate: to 0 changes nothing; any other size EINVAL; EACCES const, EISDIR dirs.
   Result<void> check_truncate(std::uint32_t node, std::uint64_t size) const;
-  /// The field's value as a read at offset 0 would show it now. EIO, ENOMEM.
-  Result<std::string> current_text(std::uint32_t node) const;
   /// The bytes a read of `node` would be taken from now: the field's bytes, or for .raw and
   /// .json the struct's image (one size check; shared with the last image when equal). EIO;
   /// ENOMEM: the samples of all open files would exceed kSampleBudget.

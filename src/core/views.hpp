@@ -48,10 +48,4 @@ std::size_t json_bound(const Schema& schema);
 /// that pretty-print), plus 64 KiB.
 std::size_t json_write_bound(const Schema& schema);
 
-namespace detail {
-/// Ok if the segment currently holds all `size` bytes of the struct, checked before a store so a
-/// short segment changes nothing. EIO.
-Result<void> check_reach(const Segment& segment, std::uint32_t size);
-}  // namespace detail
-
 }  // namespace fieldfs

@@ -246,7 +246,7 @@ Result<bool> store_json_if_complete(const Schema& schema, Segment& segment, std:
   auto checked = check_json(schema, segment, text);
   if (!checked) return Error{checked.error()};
   if (!*checked) return false;
-  if (auto ok = detail::check_reach(segment, schema.size()); !ok) return Error{ok.error()};
+  if (auto ok = segment.holds(schema.size()); !ok) return Error{ok.error()};
   for (const auto& p : **checked) {
     if (auto ok = segment.store(*p.leaf, p.bytes); !ok) return Error{ok.error()};
   }

@@ -16,17 +16,13 @@ bool inside(const Leaf& leaf, std::uint32_t size) {
 
 }  // namespace
 
-Result<void> detail::check_reach(const Segment& segment, std::uint32_t size) {
-  return segment.holds(size);
-}
-
 Result<std::string> render_raw(const Schema& schema, const Segment& segment) {
   return segment.bytes(0, schema.size());
 }
 
 Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes) {
   if (bytes.size() != schema.size()) return fail(std::errc::invalid_argument);
-  if (auto ok = detail::check_reach(segment, schema.size()); !ok) return ok;
+  if (auto ok = segment.holds(schema.size()); !ok) return ok;
   for (std::uint32_t i = 0; i < schema.node_count(); ++i) {
     const Node& n = schema.node(i);
     if (n.is_dir || n.leaf.is_const || !inside(n.leaf, schema.size())) continue;
