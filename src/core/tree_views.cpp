@@ -73,13 +73,16 @@ Result<void> Tree::store_image(std::string_view image) {
 Result<void> Tree::store_document(std::vector<FieldStore> stores) {
   const Leaf* counter = sections_.counter();
   std::optional<std::uint64_t> expected;
-  auto named = std::find_if(stores.begin(), stores.end(), [&](const FieldStore& s) {
-    return counter != nullptr && s.leaf->offset == counter->offset;
+  bool agree = true;  // a document that names the counter twice names one value, or none holds
+  auto named = std::remove_if(stores.begin(), stores.end(), [&](const FieldStore& s) {
+    if (counter == nullptr || s.leaf->offset != counter->offset) return false;
+    auto v = counter_value(s.bytes);
+    agree = agree && (!expected || *expected == v);
+    expected = v;
+    return true;
   });
-  if (named != stores.end()) {
-    expected = counter_value(named->bytes);
-    stores.erase(named);
-  }
+  stores.erase(named, stores.end());
+  if (!agree) return fail(std::errc::resource_unavailable_try_again);
   return sections_.write([&] { return store_fields(schema_, segment_, stores); }, expected);
 }
 
