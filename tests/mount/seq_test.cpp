@@ -181,8 +181,8 @@ TEST_F(SeqStuckTest, AStuckOddCounterFailsWithEagainLogsOnceAndTheReadmesRecover
   auto r =
       sh("python3 -c 'import mmap, os, struct\n"
          "m = mmap.mmap(os.open(\"/dev/shm/" +
-         name +
-         "\", os.O_RDWR), 48)\n"
+         name + "\", os.O_RDWR), " + std::to_string(kPos.size) +
+         ")\n"
          "(c,) = struct.unpack_from(\"<I\", m, 0)\n"
          "struct.pack_into(\"<I\", m, 0, c + 1)'");
   ASSERT_EQ(r.status, 0) << r.err;
