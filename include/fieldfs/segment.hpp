@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "fieldfs/result.hpp"
 #include "fieldfs/schema.hpp"
@@ -83,6 +84,15 @@ class Segment {
   Result<void> store(const Leaf& leaf, std::string_view bytes);
   /// Flushes a file-backed segment to its file (msync); nothing to do for shm. EIO.
   Result<void> sync() const;
+  /// Runs `access`, which touches the mapping directly (a sequence counter's word), so that a
+  /// fault because the segment shrank under it ends it with EIO instead of SIGBUS. A fault leaves
+  /// `access` by siglongjmp: what it runs must own nothing that needs destroying.
+  template <typename F>
+  Result<void> guard(F&& access) const {
+    using A = std::remove_reference_t<F>;
+    return guard_call([](void* f) { (*static_cast<A*>(f))(); },
+                      const_cast<void*>(static_cast<const void*>(&access)));
+  }
 
   /// Called with the segment's current length whenever an access fails with EIO because the
   /// segment is shorter than the access (another process shrank it), from any serving thread.
@@ -101,6 +111,7 @@ class Segment {
   Segment(UniqueFd fd, std::byte* base, std::uint32_t size, bool created, bool file_backed,
           bool read_only);
   Result<void> check_range(std::uint64_t offset, std::uint64_t length) const;
+  Result<void> guard_call(void (*access)(void*), void* context) const;
   /// EIO for an access past the segment's current end, reported through on_shrink_.
   Error shrunk() const;
 

@@ -53,16 +53,18 @@ void install_sigbus_guard() {
 }
 
 /// Runs `access` over the mapping; false if it faulted (the segment shrank under it).
+/// Guards nest (a read section around loads): the outer guard is restored when the inner ends.
 template <typename F>
 bool guarded(F&& access) {
   sigjmp_buf jump;
+  sigjmp_buf* outer = t_fault_jump;
   if (sigsetjmp(jump, 0) != 0) {
-    t_fault_jump = nullptr;
+    t_fault_jump = outer;
     return false;
   }
   t_fault_jump = &jump;
   access();
-  t_fault_jump = nullptr;
+  t_fault_jump = outer;
   return true;
 }
 
@@ -241,6 +243,11 @@ Result<void> Segment::store(const Leaf& leaf, std::string_view bytes) {
     }
   });
   if (!ok) return shrunk();
+  return {};
+}
+
+Result<void> Segment::guard_call(void (*access)(void*), void* context) const {
+  if (!guarded([&] { access(context); })) return shrunk();
   return {};
 }
 

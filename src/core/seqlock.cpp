@@ -86,8 +86,8 @@ Result<std::uint64_t> SeqLock::enter(std::optional<std::uint64_t> expected) {
     if (expected && s != *expected) return fail(std::errc::resource_unavailable_try_again);
     bool entered = false;
     if (width_ == 8) {
-      entered = word<std::uint64_t>(counter_).compare_exchange_weak(s, s + 1,
-                                                                    std::memory_order_acquire);
+      entered =
+          word<std::uint64_t>(counter_).compare_exchange_weak(s, s + 1, std::memory_order_acquire);
     } else {
       auto s32 = static_cast<std::uint32_t>(s);
       entered = word<std::uint32_t>(counter_).compare_exchange_weak(s32, s32 + 1,
@@ -113,6 +113,8 @@ void SeqLock::wait_change(std::uint32_t seen, std::chrono::nanoseconds timeout) 
   ::syscall(SYS_futex, counter_, FUTEX_WAIT, seen, &ts, nullptr, 0);
 }
 
-void SeqLock::wake() const { ::syscall(SYS_futex, counter_, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0); }
+void SeqLock::wake() const {
+  ::syscall(SYS_futex, counter_, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
 
 }  // namespace fieldfs

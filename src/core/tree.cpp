@@ -19,7 +19,14 @@ constexpr std::uint32_t kBlock = 4096;
 
 Ownership Ownership::of_process() { return {getuid(), getgid(), 022}; }
 
-Tree::Tree(const Schema& schema, Segment& segment, bool read_only, Ownership owner)
+namespace {
+const Leaf* counter_leaf(const Schema& schema, const Consistency& c) {
+  return c.counter ? &schema.node(*c.counter).leaf : nullptr;
+}
+}  // namespace
+
+Tree::Tree(const Schema& schema, Segment& segment, bool read_only, Ownership owner,
+           const Consistency& consistency)
     : schema_(schema),
       segment_(segment),
       read_only_(read_only),
@@ -27,7 +34,8 @@ Tree::Tree(const Schema& schema, Segment& segment, bool read_only, Ownership own
       schema_text_(layout_text(schema)),
       json_size_(std::max<std::size_t>(kBlock, json_bound(schema))),
       json_limit_(json_write_bound(schema)),
-      schema_sample_(std::make_shared<const std::string>(schema_text_)) {
+      schema_sample_(std::make_shared<const std::string>(schema_text_)),
+      sections_(segment, counter_leaf(schema, consistency), consistency.bound) {
   clock_gettime(CLOCK_REALTIME, &start_);
 }
 
@@ -65,8 +73,7 @@ struct stat Tree::attributes(std::uint32_t node) const {
   }
   st.st_nlink = 1;
   auto view = view_of(node);
-  bool writable = !read_only_ && (view ? view != View::schema : !schema_.node(node).leaf.is_const);
-  st.st_mode = S_IFREG | ((writable ? 0666 : 0444) & ~owner_.umask);
+  st.st_mode = S_IFREG | ((!read_only_ && writable(node) ? 0666 : 0444) & ~owner_.umask);
   std::size_t size = view == View::raw      ? schema_.size()
                      : view == View::schema ? schema_text_.size()
                      : view == View::json   ? json_size_
@@ -89,11 +96,15 @@ Result<void> Tree::check_open(std::uint32_t node, int flags) const {
   if (is_dir(node)) return fail(std::errc::is_a_directory);
   if ((flags & O_ACCMODE) == O_RDONLY) return {};
   if (read_only_) return fail(std::errc::read_only_file_system);
-  auto view = view_of(node);
-  if (view ? view == View::schema : schema_.node(node).leaf.is_const) {
-    return fail(std::errc::permission_denied);
-  }
+  if (!writable(node)) return fail(std::errc::permission_denied);
   return {};
+}
+
+bool Tree::writable(std::uint32_t node) const {
+  if (auto view = view_of(node)) return view != View::schema;
+  const Leaf& leaf = schema_.node(node).leaf;
+  const Leaf* counter = sections_.counter();
+  return !leaf.is_const && (counter == nullptr || counter->offset != leaf.offset);
 }
 
 OpenFile* Tree::open_file(std::uint32_t node) {
@@ -119,14 +130,13 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
 Result<Sample> Tree::current_bytes(std::uint32_t node) const {
   auto view = view_of(node);
   if (view == View::schema) return schema_sample_;
-  if (view) {
-    auto image = render_raw(schema_, segment_);
-    if (!image) return Error{image.error()};
-    return samples_.image(std::move(*image));
-  }
-  auto bytes = segment_.load(schema_.node(node).leaf);
-  if (!bytes) return Error{bytes.error()};
-  return samples_.hold(std::move(*bytes));
+  Result<std::string> bytes = fail(std::errc::io_error);
+  auto read = sections_.read([&]() -> Result<void> {
+    bytes = view ? render_raw(schema_, segment_) : segment_.load(schema_.node(node).leaf);
+    return bytes ? Result<void>{} : Error{bytes.error()};
+  });
+  if (!read) return Error{read.error()};
+  return view ? samples_.image(std::move(*bytes)) : samples_.hold(std::move(*bytes));
 }
 
 Result<Sample> Tree::text_of(std::uint32_t node, const Sample& basis) const {
@@ -142,8 +152,13 @@ Result<Sample> Tree::text_of(std::uint32_t node, const Sample& basis) const {
 bool Tree::unchanged(std::uint32_t node, const std::string& basis) const {
   auto view = view_of(node);
   if (view == View::schema) return true;
-  auto same = segment_.holds_bytes(view ? 0 : schema_.node(node).leaf.offset, basis);
-  return same && *same;
+  bool same = false;
+  auto read = sections_.read([&]() -> Result<void> {
+    auto now = segment_.holds_bytes(view ? 0 : schema_.node(node).leaf.offset, basis);
+    same = now && *now;
+    return {};
+  });
+  return read && same;
 }
 
 bool Tree::differs(std::uint32_t node, const Sample& then, const Sample& now) const {
@@ -186,7 +201,7 @@ Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view 
   auto value = file.writer.write(schema_, leaf, offset, data);
   if (!value) return Error{value.error()};
   if (!value->has_value()) return {};
-  return segment_.store(leaf, **value);
+  return sections_.write([&] { return segment_.store(leaf, **value); });
 }
 
 Result<void> Tree::flush(const OpenFile& file) const {

@@ -10,8 +10,11 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "core/samples.hpp"
+#include "core/sections.hpp"
+#include "core/views.hpp"
 #include "core/writer.hpp"
 #include "fieldfs/result.hpp"
 #include "fieldfs/schema.hpp"
@@ -50,13 +53,20 @@ struct Ownership {
   static Ownership of_process();
 };
 
+/// How reads and writes through the mount keep the struct one state (SPEC §8, §5).
+struct Consistency {
+  std::optional<std::uint32_t> counter;  ///< -o seq=: the counter's node (find_counter)
+  std::chrono::milliseconds bound = SeqLock::kDefaultBound;  ///< -o seq_wait_ms=
+};
+
 /// The mounted tree over a segment, in terms of inodes and errno values: everything the FUSE
 /// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
 class Tree {
  public:
   /// A tree over `segment` laid out by `schema`; its files are `owner`'s, with its umask.
+  /// Every read through it is one consistent snapshot and every write one section (Sections).
   Tree(const Schema& schema, Segment& segment, bool read_only,
-       Ownership owner = Ownership::of_process());
+       Ownership owner = Ownership::of_process(), const Consistency& consistency = {});
 
   const Schema& schema() const { return schema_; }
   /// Schema nodes, then the views.
@@ -77,7 +87,11 @@ class Tree {
   struct stat attributes(std::uint32_t node) const;
   struct statvfs statistics() const;
 
-  /// open(): EISDIR, EACCES (const field opened for writing), EROFS (ro mount).
+  /// The sections every access goes through (the counter, for the watcher and the log).
+  Sections& sections() { return sections_; }
+  const Sections& sections() const { return sections_; }
+
+  /// open(): EISDIR, EACCES (const field or the counter opened for writing), EROFS (ro mount).
   Result<void> check_open(std::uint32_t node, int flags) const;
   /// A new open file of `node`, owned by the tree until close_file (or the tree's end: files
   /// still open when the daemon stops never see a RELEASE).
@@ -100,8 +114,9 @@ class Tree {
   /// A read of `file` at `offset`: offset 0 samples afresh, later offsets continue the sample.
   /// EIO; ENOMEM: a new sample would exceed kSampleBudget.
   Result<std::string> read(OpenFile& file, std::uint64_t offset, std::size_t size) const;
-  /// A write of `file` at `offset`, stored once the collected text is a value. EINVAL, ERANGE,
-  /// EFBIG (nothing stored), EIO (segment shrunk).
+  /// A write of `file` at `offset`, stored once the collected text is a value, as one section.
+  /// EINVAL, ERANGE, EFBIG (nothing stored), EIO (segment shrunk); EAGAIN (the counter stayed odd;
+  /// a .json write naming the counter or a .raw write whose counter is not the current one).
   Result<void> write(OpenFile& file, std::uint64_t offset, std::string_view data);
   /// Each close() of a descriptor of `file` (forked copies too): EINVAL while a partial value
   /// is pending. It stays pending, so another copy may complete it; close_file discards it.
@@ -114,13 +129,20 @@ class Tree {
   Segment& segment_;
   bool read_only_;
   Ownership owner_;
+  /// Whether `node`'s file may be opened for writing on a writable mount.
+  bool writable(std::uint32_t node) const;
   Result<void> write_view(OpenFile& file, View view, std::uint64_t offset, std::string_view data);
+  /// A whole .raw image, as one section: a compare-and-set on the image's counter with -o seq=.
+  Result<void> store_image(std::string_view image);
+  /// A complete .json document's stores, as one section: compare-and-set if it names the counter.
+  Result<void> store_document(std::vector<FieldStore> stores);
 
   std::string schema_text_;  ///< .schema: fixed for the life of the mount
   std::size_t json_size_;    ///< st_size of .json
   std::size_t json_limit_;   ///< most text a .json write may collect
   Sample schema_sample_;     ///< the same, as every open .schema reads it
   mutable SampleStore samples_;
+  Sections sections_;
   struct timespec start_ {};
   std::mutex files_mutex_;
   std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> files_;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The hidden views at the root: .raw (the struct's bytes), .json (all fields), .schema (the
 // layout). They are nodes numbered after the schema's, so lookups stay an index.
+#include <algorithm>
+
 #include "core/tree.hpp"
 #include "core/views.hpp"
 
@@ -40,23 +42,45 @@ Result<void> Tree::write_view(OpenFile& file, View view, std::uint64_t offset,
   if (view == View::raw) {
     auto whole = file.raw.write(offset, data, schema_.size());
     if (!whole || !*whole) return whole ? Result<void>{} : Error{whole.error()};
-    auto stored = store_raw(schema_, segment_, file.raw.text());
+    auto stored = store_image(file.raw.text());
     file.raw.done();
     return stored;
   }
   auto judge = file.json.write(offset, data, json_limit_);
   if (!judge || !*judge) return judge ? Result<void>{} : Error{judge.error()};
-  auto stored = store_json_if_complete(schema_, segment_, file.json.text());
-  if (!stored) {
-    file.json.reset();
-    return Error{stored.error()};
+  auto stores = json_stores(schema_, segment_, file.json.text());
+  if (stores && !*stores) {
+    file.json.incomplete();
+    return {};
   }
-  if (*stored) {
+  auto stored = stores ? store_document(std::move(**stores)) : Error{stores.error()};
+  if (stored) {
     file.json.done();
   } else {
-    file.json.incomplete();
+    file.json.reset();
   }
-  return {};
+  return stored;
+}
+
+Result<void> Tree::store_image(std::string_view image) {
+  const Leaf* counter = sections_.counter();
+  if (image.size() != schema_.size()) return fail(std::errc::invalid_argument);
+  std::optional<std::uint64_t> expected;
+  if (counter) expected = counter_value(image.substr(counter->offset, counter->size));
+  return sections_.write([&] { return store_raw(schema_, segment_, image, counter); }, expected);
+}
+
+Result<void> Tree::store_document(std::vector<FieldStore> stores) {
+  const Leaf* counter = sections_.counter();
+  std::optional<std::uint64_t> expected;
+  auto named = std::find_if(stores.begin(), stores.end(), [&](const FieldStore& s) {
+    return counter != nullptr && s.leaf->offset == counter->offset;
+  });
+  if (named != stores.end()) {
+    expected = counter_value(named->bytes);
+    stores.erase(named);
+  }
+  return sections_.write([&] { return store_fields(schema_, segment_, stores); }, expected);
 }
 
 }  // namespace fieldfs

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fieldfs/result.hpp"
 #include "fieldfs/schema.hpp"
@@ -15,9 +16,16 @@ namespace fieldfs {
 /// word one atomic load (Segment::bytes), padding as it is. EIO: the segment is shorter.
 Result<std::string> render_raw(const Schema& schema, const Segment& segment);
 
-/// Stores `bytes` field by field (const fields and padding untouched). EINVAL: not exactly
-/// schema.size() bytes (nothing stored); EIO: segment shorter; EROFS: read-only segment.
-Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes);
+/// Stores `bytes` field by field (const fields, `skip` and padding untouched). EINVAL: not
+/// exactly schema.size() bytes (nothing stored); EIO: segment shorter; EROFS: read-only segment.
+Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes,
+                       const Leaf* skip = nullptr);
+
+/// A field's validated bytes, stored once the whole document has passed.
+struct FieldStore {
+  const Leaf* leaf;
+  std::string bytes;
+};
 
 /// True for a directory whose children are "0" … "N-1" in order (N > 0): a C array.
 bool is_array_dir(const Schema& schema, std::uint32_t node);
@@ -34,6 +42,15 @@ Result<std::string> render_json(const Schema& schema, std::string_view image);
 /// A number beyond double's range gets the errno a field file gives its text (ERANGE for a float
 /// field); a document with more than 8 such numbers is EINVAL. A document cut short is EINVAL.
 Result<void> store_json(const Schema& schema, Segment& segment, std::string_view text);
+
+/// The stores a .json document asks for, every field checked (const fields compared with the
+/// segment); nullopt for a document cut short. The errors of store_json, and nothing stored.
+Result<std::optional<std::vector<FieldStore>>> json_stores(const Schema& schema,
+                                                           const Segment& segment,
+                                                           std::string_view text);
+/// Stores json_stores' fields after one size check. EIO, EROFS.
+Result<void> store_fields(const Schema& schema, Segment& segment,
+                          const std::vector<FieldStore>& stores);
 
 /// As store_json, for text that may be only the start of a document: false (nothing stored) when
 /// the JSON library reads it as a document cut short, true once stored; the same errors.

@@ -27,12 +27,6 @@ struct Overflow {
   std::string text;
 };
 
-/// A field's validated bytes, stored once the whole document has passed.
-struct Pending {
-  const Leaf* leaf;
-  std::string bytes;
-};
-
 enum class Kind { number, boolean, string };
 
 /// Follows nlohmann's SAX events against the schema: numbers arrive with their exact text (no
@@ -61,7 +55,7 @@ class Checker {
   const std::optional<Overflow>& overflow() const { return overflow_; }
   /// The stores to make; nullopt when the parser read `size` bytes as a document cut short (it
   /// ran out of input); else the first error in document order.
-  Result<std::optional<std::vector<Pending>>> result(std::size_t size) &&;
+  Result<std::optional<std::vector<FieldStore>>> result(std::size_t size) &&;
 
  private:
   struct Frame {
@@ -91,7 +85,7 @@ class Checker {
   std::optional<Overflow> overflow_;
   std::optional<std::errc> error_;
   std::optional<std::size_t> syntax_error_;  ///< bytes the lexer had read at the error
-  std::vector<Pending> pending_;
+  std::vector<FieldStore> pending_;
 };
 
 /// The node the next value is for; nullopt (error recorded) past the end of an array.
@@ -168,7 +162,7 @@ bool Checker::value(Kind kind, const std::string& text) {
   if (!bytes) return refuse(bytes.error());
   if (!*bytes) return refuse(std::errc::invalid_argument);
   if (n.leaf.is_const) return check_const(n.leaf, **bytes);
-  pending_.push_back(Pending{&n.leaf, std::move(**bytes)});
+  pending_.push_back(FieldStore{&n.leaf, std::move(**bytes)});
   return true;
 }
 
@@ -192,7 +186,7 @@ bool Checker::parse_error(std::size_t position, const std::string& token,
   return false;
 }
 
-/// A number replaced after an overflow (see check_json) stands for its original text.
+/// A number replaced after an overflow (see json_stores) stands for its original text.
 bool Checker::number(const std::string& text) {
   std::size_t ordinal = numbers_++;
   for (const auto& o : overflows_) {
@@ -201,21 +195,24 @@ bool Checker::number(const std::string& text) {
   return value(Kind::number, text);
 }
 
-Result<std::optional<std::vector<Pending>>> Checker::result(std::size_t size) && {
+Result<std::optional<std::vector<FieldStore>>> Checker::result(std::size_t size) && {
   // The lexer reads one past the end when the input stops short of a token or a document.
-  if (syntax_error_ && *syntax_error_ > size) return std::optional<std::vector<Pending>>();
+  if (syntax_error_ && *syntax_error_ > size) return std::optional<std::vector<FieldStore>>();
   if (syntax_error_ || overflow_) return fail(std::errc::invalid_argument);
   if (error_) return fail(*error_);
-  return std::optional<std::vector<Pending>>(std::move(pending_));
+  return std::optional<std::vector<FieldStore>>(std::move(pending_));
 }
+
+}  // namespace
 
 /// The document's stores, checked: nullopt for a document cut short. nlohmann stops at a number
 /// beyond double's range (1e999) before its handler sees it; such a number is replaced by a 0 of
 /// the same length and the text parsed again, with the Checker told the number's real text, so it
 /// gets the errno a field file gives (ERANGE for a double). Each replacement costs one more
 /// parse, so a document with more than kMaxOverflows of them is EINVAL.
-Result<std::optional<std::vector<Pending>>> check_json(const Schema& schema, const Segment& segment,
-                                                       std::string_view text) {
+Result<std::optional<std::vector<FieldStore>>> json_stores(const Schema& schema,
+                                                           const Segment& segment,
+                                                           std::string_view text) {
   std::vector<Overflow> overflows;
   std::string copy;
   std::string_view input = text;
@@ -240,16 +237,20 @@ Result<std::optional<std::vector<Pending>>> check_json(const Schema& schema, con
   }
 }
 
-}  // namespace
+Result<void> store_fields(const Schema& schema, Segment& segment,
+                          const std::vector<FieldStore>& stores) {
+  if (auto ok = segment.holds(schema.size()); !ok) return ok;
+  for (const auto& s : stores) {
+    if (auto ok = segment.store(*s.leaf, s.bytes); !ok) return ok;
+  }
+  return {};
+}
 
 Result<bool> store_json_if_complete(const Schema& schema, Segment& segment, std::string_view text) {
-  auto checked = check_json(schema, segment, text);
+  auto checked = json_stores(schema, segment, text);
   if (!checked) return Error{checked.error()};
   if (!*checked) return false;
-  if (auto ok = segment.holds(schema.size()); !ok) return Error{ok.error()};
-  for (const auto& p : **checked) {
-    if (auto ok = segment.store(*p.leaf, p.bytes); !ok) return Error{ok.error()};
-  }
+  if (auto ok = store_fields(schema, segment, **checked); !ok) return Error{ok.error()};
   return true;
 }
 

@@ -8,6 +8,8 @@ namespace fieldfs {
 namespace {
 /// A sweep waits at least this many times the last sweep's duration after it.
 constexpr int kPause = 10;
+/// The longest single futex wait of the thread (-o seq=).
+constexpr std::chrono::milliseconds kStopSlice{50};
 }  // namespace
 
 Watcher::Watcher(const Tree& tree, std::chrono::milliseconds period, Notify notify, Discard discard)
@@ -51,9 +53,21 @@ bool Watcher::changed(OpenFile& file, Sample& image, const std::string*& same) c
 }
 
 bool Watcher::poll(OpenFile& file, void* handle) {
+  // The handle is kept before the field is compared, under the sweep's lock: a change after the
+  // comparison moves the counter past what the thread waits on, so it sweeps this handle too.
+  std::unique_lock lock(mutex_, std::defer_lock);
+  if (handle != nullptr) {
+    lock.lock();
+    auto [it, fresh] = handles_.try_emplace(&file, handle);
+    if (!fresh) {
+      discard_(it->second);
+      it->second = handle;
+    }
+    count_ = handles_.size();
+  }
   bool ready = false;
   {
-    std::lock_guard lock(file.mutex);
+    std::lock_guard file_lock(file.mutex);
     if (file.basis) {
       Sample image;
       const std::string* same = nullptr;
@@ -65,13 +79,7 @@ bool Watcher::poll(OpenFile& file, void* handle) {
     }
   }
   if (handle == nullptr) return ready;
-  std::lock_guard lock(mutex_);
-  auto [it, fresh] = handles_.try_emplace(&file, handle);
-  if (!fresh) {
-    discard_(it->second);
-    it->second = handle;
-  }
-  count_ = handles_.size();
+  lock.unlock();
   { std::lock_guard wake(wake_mutex_); }  // the thread has seen count_ or is waiting: no lost wake
   wake_.notify_one();
   return ready;
@@ -117,8 +125,26 @@ void Watcher::sweep() {
   count_ = handles_.size();
 }
 
+void Watcher::wait_for_counter(const SeqLock& counter, std::uint32_t seen,
+                               std::chrono::steady_clock::duration timeout,
+                               const std::stop_token& stop) {
+  auto until = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto left = until - std::chrono::steady_clock::now();
+    if (stop.stop_requested() || counter.low() != seen || left <= left.zero()) return;
+    // In slices: a stop request that lands just before the wait is seen within one.
+    counter.wait_change(seen, std::min<std::chrono::steady_clock::duration>(left, kStopSlice));
+  }
+}
+
 void Watcher::run(const std::stop_token& stop) {
+  const SeqLock* counter = tree_.sections().shared();
+  // A stop request wakes a futex wait as it wakes a condition variable wait.
+  std::stop_callback wake_on_stop(stop, [counter] {
+    if (counter != nullptr) counter->wake();
+  });
   std::chrono::steady_clock::duration cost{};
+  std::uint32_t seen = counter != nullptr ? counter->low() : 0;
   while (!stop.stop_requested()) {
     {
       std::unique_lock wake(wake_mutex_);
@@ -128,6 +154,12 @@ void Watcher::run(const std::stop_token& stop) {
       wake_.wait_for(wake, stop, rest, [] { return false; });
       if (count_.load() == 0) {
         wake_.wait(wake, stop, [this] { return count_.load() != 0; });
+      } else if (counter != nullptr) {
+        // -o seq=: a protocol writer's FUTEX_WAKE ends the wait at once; stores of writers that
+        // do not follow it are still sampled every period.
+        wake.unlock();
+        wait_for_counter(*counter, seen, period_ - rest, stop);
+        wake.lock();
       } else {
         wake_.wait_for(wake, stop, period_ - rest, [this] { return kicked_; });
       }
@@ -135,6 +167,8 @@ void Watcher::run(const std::stop_token& stop) {
     }
     if (stop.stop_requested()) break;
     auto start = std::chrono::steady_clock::now();
+    if (counter != nullptr)
+      seen = counter->low();  // before the sweep: a later change ends the wait
     std::lock_guard lock(mutex_);
     sweep();
     cost = std::chrono::steady_clock::now() - start;

@@ -15,11 +15,12 @@ namespace fieldfs {
 
 /// Change notification for poll/select/epoll, sysfs-style: a field file is "ready" once its
 /// value differs from what that open file last read. One thread samples the watched fields
-/// every period and wakes their pollers; it sleeps when nobody polls, so an idle daemon uses no
-/// CPU. Notifications are sent only from that thread, never inside a request handler. A sweep
-/// compares the mapping in place with the bytes each file last read (once per distinct bytes),
-/// copies or renders only where they differ, and never holds up a write (kick takes no lock a
-/// sweep holds).
+/// every period and wakes their pollers; with -o seq= it also waits on the counter's futex word,
+/// so a protocol writer's section is swept at once. It sleeps when nobody polls, so an idle
+/// daemon uses no CPU. Notifications are sent only from that thread, never inside a request
+/// handler. A sweep compares the mapping in place with the bytes each file last read (once per
+/// distinct bytes), copies or renders only where they differ, and never holds up a write (kick
+/// takes no lock a sweep holds).
 class Watcher {
  public:
   /// Called from the watcher's thread: wake the poller behind `handle`, then free it.
@@ -54,6 +55,11 @@ class Watcher {
   bool changed(OpenFile& file, Sample& image, const std::string*& same) const;
   void sweep();  // caller holds mutex_
   void run(const std::stop_token& stop);
+  /// -o seq=: waits until the counter's futex word is no longer `seen`, `timeout` passes or a
+  /// stop is requested.
+  static void wait_for_counter(const SeqLock& counter, std::uint32_t seen,
+                               std::chrono::steady_clock::duration timeout,
+                               const std::stop_token& stop);
 
   const Tree& tree_;
   std::chrono::milliseconds period_;

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
 
   auto schema = load_schema(o);
   if (!schema) return 1;
+  auto consistency = consistency_of(o, *schema);
+  if (!consistency) return 1;
   if (o.layout) return std::fputs(layout_text(*schema).c_str(), stdout), 0;
 
   auto mountpoint = check_mountpoint(o.mountpoint);
@@ -40,7 +42,8 @@ int main(int argc, char** argv) {
   }
   Ownership owner = Ownership::of_process();
   owner = {o.uid.value_or(owner.uid), o.gid.value_or(owner.gid), o.umask};
-  Tree tree(*schema, *segment, o.read_only, owner);
+  Tree tree(*schema, *segment, o.read_only, owner, *consistency);
+  log_stuck_counter(tree.sections(), o);
   int status = session->serve(tree);
   if (!session->mounted() && segment->created()) remove_segment(o.source, false);
   return status;

@@ -76,6 +76,13 @@ std::string apply_option(std::string_view item, Options& o) {
     if (!parse_unsigned(value, 10, o.poll_ms) || o.poll_ms == 0 || o.poll_ms > 60000) {
       return "-o poll_ms=" + std::string(value) + ": not a number of milliseconds (1-60000)";
     }
+  } else if (key == "seq") {
+    if (value.empty()) return needs_value();
+    o.seq = value;
+  } else if (key == "seq_wait_ms") {
+    if (!parse_unsigned(value, 10, o.seq_wait_ms) || o.seq_wait_ms == 0 || o.seq_wait_ms > 10000) {
+      return "-o seq_wait_ms=" + std::string(value) + ": not a number of milliseconds (1-10000)";
+    }
   } else if (key == "threads") {
     if (!parse_unsigned(value, 10, o.threads) || o.threads == 0 || o.threads > 64) {
       return "-o threads=" + std::string(value) + ": not a thread count (1-64)";
@@ -239,6 +246,10 @@ Options (-o a,b=c; a comma inside a value is written \,):
   threads=N       serve requests with up to N threads (default: 1; not with -s)
   max_read=N      largest read request in bytes (default 4096)
   poll_ms=N       how often watched fields are sampled (default 10)
+  seq=FIELD       the struct's sequence counter (an unsigned 4- or 8-byte field): every
+                  read is a consistent snapshot, every write one section, a .json write
+                  that names FIELD a compare-and-set (EAGAIN), pollers woken at once
+  seq_wait_ms=N   how long to wait on a counter left odd before EAGAIN (default 200)
   and FUSE's own: allow_other, default_permissions, fsname=, subtype=, max_read=, ...
 )";
 }

@@ -277,4 +277,29 @@ std::optional<Segment> open_segment(const Options& o, std::uint32_t size) {
   return std::move(*segment);
 }
 
+std::optional<Consistency> consistency_of(const Options& o, const Schema& schema) {
+  Consistency c;
+  c.bound = std::chrono::milliseconds(o.seq_wait_ms);
+  if (o.seq.empty()) return c;
+  auto counter = find_counter(schema, o.seq);
+  if (!counter.error.empty()) {
+    startup_failure(counter.error);
+    return std::nullopt;
+  }
+  c.counter = counter.node;
+  return c;
+}
+
+void log_stuck_counter(Sections& sections, const Options& o) {
+  auto once = std::make_shared<Once>();
+  sections.on_stuck([once, o](std::uint64_t value) {
+    if (!once->first()) return;
+    log_line("segment " + segment_label(o.source) + ": sequence counter " + o.seq +
+             " stuck at odd value " + std::to_string(value) + " for " +
+             std::to_string(o.seq_wait_ms) +
+             " ms: a writer died inside a section; reads and writes through the mount fail "
+             "with EAGAIN until a program makes it even (README: a stuck counter)");
+  });
+}
+
 }  // namespace fieldfs

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+#include "core/sections.hpp"
+#include "core/tree.hpp"
 #include "daemon/options.hpp"
 #include "fieldfs/schema.hpp"
 #include "fieldfs/segment.hpp"
@@ -38,5 +40,12 @@ std::string segment_label(const std::string& source);
 /// Opens the segment the options name; prints the reason and returns nullopt on failure. The
 /// first access that finds the segment shrunk below the struct is logged (log_line).
 std::optional<Segment> open_segment(const Options& options, std::uint32_t size);
+
+/// What -o seq= and seq_wait_ms= ask of the tree; prints why the counter cannot be one and
+/// returns nullopt.
+std::optional<Consistency> consistency_of(const Options& options, const Schema& schema);
+
+/// Logs (once per mount, log_line) that the counter stayed odd for a whole wait.
+void log_stuck_counter(Sections& sections, const Options& options);
 
 }  // namespace fieldfs

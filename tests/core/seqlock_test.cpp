@@ -48,8 +48,8 @@ void put_name(State& s, const std::string& text) {
 std::string get_name(State& s) {
   char buf[sizeof s.name];
   for (std::size_t i = 0; i < sizeof buf; i += 8) {
-    auto w = std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(s.name + i)).load(
-        std::memory_order_relaxed);
+    auto w = std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(s.name + i))
+                 .load(std::memory_order_relaxed);
     std::memcpy(buf + i, &w, 8);
   }
   return std::string(buf, strnlen(buf, sizeof buf));
