@@ -38,7 +38,7 @@ mountpoint -q "$m" || { cat "$work/log" && exit 1; }
 
 status=0
 # shellcheck disable=SC2320  # the status of echo with its redirection is the point
-echo 5 >"$m/seq" 2>"$work/echo" || status=$?
+{ echo 5 >"$m/seq"; } 2>"$work/echo" || status=$?
 check "echo 5 > seq fails as a redirection does" 2 "$status"
 check "with the shell's message" 1 "$(grep -c 'Permission denied' "$work/echo")"
 check "the counter is unchanged" 0 "$(cat "$m/seq")"
