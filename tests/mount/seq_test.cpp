@@ -140,6 +140,20 @@ int lines_with(const std::string& log, const std::string& word) {
   return n;
 }
 
+/// The README's recovery from Python: read the 4-byte counter at offset 0 of the segment, add 1,
+/// write it back. Returns python3's exit status.
+int recover(const std::string& segment) {
+  auto r =
+      sh("python3 -c 'import mmap, os, struct\n"
+         "m = mmap.mmap(os.open(\"/dev/shm/" +
+         segment + "\", os.O_RDWR), " + std::to_string(kPos.size) +
+         ")\n"
+         "(c,) = struct.unpack_from(\"<I\", m, 0)\n"
+         "struct.pack_into(\"<I\", m, 0, c + 1)'");
+  EXPECT_EQ(r.err, "");
+  return r.status;
+}
+
 class SeqStuckTest : public SeqTest {
  protected:
   void SetUp() override { start(kPos, "seq_wait_ms=100"); }
@@ -178,14 +192,7 @@ TEST_F(SeqStuckTest, AStuckOddCounterFailsWithEagainLogsOnceAndTheReadmesRecover
       << "one line names the stuck segment:\n"
       << m_->daemon_stderr();
   // The README's recovery: make the counter even through the mapping (read, +1, write).
-  auto r =
-      sh("python3 -c 'import mmap, os, struct\n"
-         "m = mmap.mmap(os.open(\"/dev/shm/" +
-         name + "\", os.O_RDWR), " + std::to_string(kPos.size) +
-         ")\n"
-         "(c,) = struct.unpack_from(\"<I\", m, 0)\n"
-         "struct.pack_into(\"<I\", m, 0, c + 1)'");
-  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_EQ(recover(name), 0);
   EXPECT_EQ(image().counter(), 4U);
   EXPECT_EQ(slurp(path("x")), "3\n");
   EXPECT_EQ(write_errno(path("x"), "7\n"), 0);
