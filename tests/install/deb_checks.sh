@@ -71,7 +71,9 @@ EOF
 /usr/include/fieldfs/result.hpp
 /usr/include/fieldfs/schema.hpp
 /usr/include/fieldfs/segment.hpp
+/usr/include/fieldfs/seqlock.hpp
 /usr/include/fieldfs/unique_fd.hpp
+/usr/include/fieldfs/words.hpp
 /usr/$libdir/cmake/fieldfs/fieldfsConfig.cmake
 /usr/$libdir/cmake/fieldfs/fieldfsConfigVersion.cmake
 /usr/$libdir/libfieldfs_core.a
