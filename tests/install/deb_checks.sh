@@ -77,6 +77,7 @@ EOF
 /usr/include/fieldfs/seqlock.h
 /usr/include/fieldfs/seqlock.hpp
 /usr/include/fieldfs/unique_fd.hpp
+/usr/include/fieldfs/words.hpp
 /usr/$libdir/cmake/fieldfs/fieldfsConfig.cmake
 /usr/$libdir/cmake/fieldfs/fieldfsConfigVersion.cmake
 /usr/$libdir/libfieldfs_core.a
