@@ -64,6 +64,7 @@ deb_checks() {
 /usr/share/doc/fieldfs/copyright
 /usr/share/fieldfs/examples/every_kind.h
 /usr/share/fieldfs/examples/foo_map.c
+/usr/share/fieldfs/examples/pos.h
 /usr/share/fieldfs/examples/stdio_client.c
 /usr/share/man/man1/fieldfs-watch.1.gz
 /usr/share/man/man1/fieldfs.1.gz
@@ -85,6 +86,7 @@ EOF
 /usr/share/doc/fieldfs-dev/changelog.gz
 /usr/share/doc/fieldfs-dev/copyright
 /usr/share/fieldfs/examples/mapped_foo.cpp
+/usr/share/fieldfs/examples/mapped_seq.cpp
 /usr/share/fieldfs/examples/seq_writer.c
 EOF
 )" "$(deb_files "$deb_dev")"

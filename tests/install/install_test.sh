@@ -190,7 +190,8 @@ for f in bin/fieldfs bin/fieldfs-watch libexec/fieldfs/fieldfs-header; do
 done
 for f in share/man/man1/fieldfs.1.gz share/man/man1/fieldfs-watch.1.gz \
   share/fieldfs/examples/every_kind.h share/fieldfs/examples/mapped_foo.cpp \
-  share/fieldfs/examples/seq_writer.c include/fieldfs/seqlock.h include/fieldfs/seqlock.hpp \
+  share/fieldfs/examples/seq_writer.c share/fieldfs/examples/mapped_seq.cpp \
+  share/fieldfs/examples/pos.h include/fieldfs/seqlock.h include/fieldfs/seqlock.hpp \
   lib/systemd/system/fieldfs@.service include/fieldfs/mapped.hpp include/fieldfs/segment.hpp \
   "$libdir/libfieldfs_core.a" "$libdir/pkgconfig/fieldfs.pc" \
   "$libdir/cmake/fieldfs/fieldfsConfig.cmake" "$libdir/cmake/fieldfs/fieldfsConfigVersion.cmake"; do
@@ -248,9 +249,12 @@ head -c 12 /dev/zero >"/dev/shm/$seg_pos"
 "$tmp/seq_writer" "$seg_pos" add 1 -1
 check "seq_writer: set and add, two sections" "x=4 y=3 seq=4" \
   "$("$tmp/seq_writer" "$seg_pos" get)"
-"$prefix/bin/fieldfs" -o "schema=$tmp/pos.h" "$seg_pos" "$tmp/mnt3"
+"$prefix/bin/fieldfs" -o "schema=$tmp/pos.h,seq=seq" "$seg_pos" "$tmp/mnt3"
 check "the mount shows what seq_writer stored (seq x y)" "4 4 3" \
   "$(cat "$tmp/mnt3/seq") $(cat "$tmp/mnt3/x") $(cat "$tmp/mnt3/y")"
+echo 9 >"$tmp/mnt3/x"
+check "seq_writer reads the installed daemon's section" "x=9 y=3 seq=6" \
+  "$("$tmp/seq_writer" "$seg_pos" get)"
 fusermount3 -u "$tmp/mnt3"
 
 echo "== the install recipes of README.md and docs/services.md, as written (cmake --install to"
