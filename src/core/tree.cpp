@@ -201,7 +201,15 @@ Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view 
   auto value = file.writer.write(schema_, leaf, offset, data);
   if (!value) return Error{value.error()};
   if (!value->has_value()) return {};
+  if (writes_ != nullptr) return writes_->commit({FieldStore{&leaf, **value}}, std::nullopt);
+  // A field before a shrunk segment's end is still served (SPEC §2): no whole-struct check.
   return sections_.write([&] { return segment_.store(leaf, **value); });
+}
+
+Result<void> Tree::commit(const std::vector<FieldStore>& stores,
+                          std::optional<std::uint64_t> expected) {
+  if (writes_ != nullptr) return writes_->commit(stores, expected);
+  return sections_.write([&] { return store_fields(schema_, segment_, stores); }, expected);
 }
 
 Result<void> Tree::flush(const OpenFile& file) const {

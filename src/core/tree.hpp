@@ -59,6 +59,17 @@ struct Consistency {
   std::chrono::milliseconds bound = SeqLock::kDefaultBound;  ///< -o seq_wait_ms=
 };
 
+/// Where a checked write through the mount goes: by default the local segment, in one section;
+/// with -o etcd=, the fleet's etcd first (src/replica), then the local segment.
+class Writes {
+ public:
+  virtual ~Writes() = default;
+  /// Stores `stores` as one write. `expected`: a compare-and-set on the counter (SPEC §8), which
+  /// is EAGAIN when the counter (or the fleet's state) moved. EIO, EROFS.
+  virtual Result<void> commit(const std::vector<FieldStore>& stores,
+                              std::optional<std::uint64_t> expected) = 0;
+};
+
 /// The mounted tree over a segment, in terms of inodes and errno values: everything the FUSE
 /// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
 class Tree {
@@ -86,6 +97,11 @@ class Tree {
   /// what a read returns, never below 4096 (as sysfs); of .raw and .schema exact.
   struct stat attributes(std::uint32_t node) const;
   struct statvfs statistics() const;
+
+  /// Sends every write through `writes` from now on (null: the local segment).
+  void route_writes(Writes* writes) { writes_ = writes; }
+  /// A checked write: through route_writes' Writes, or one local section.
+  Result<void> commit(const std::vector<FieldStore>& stores, std::optional<std::uint64_t> expected);
 
   /// The sections every access goes through (the counter, for the watcher and the log).
   Sections& sections() { return sections_; }
@@ -143,6 +159,7 @@ class Tree {
   Sample schema_sample_;     ///< the same, as every open .schema reads it
   mutable SampleStore samples_;
   Sections sections_;
+  Writes* writes_ = nullptr;
   struct timespec start_ {};
   std::mutex files_mutex_;
   std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> files_;

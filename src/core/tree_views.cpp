@@ -67,7 +67,9 @@ Result<void> Tree::store_image(std::string_view image) {
   if (image.size() != schema_.size()) return fail(std::errc::invalid_argument);
   std::optional<std::uint64_t> expected;
   if (counter) expected = counter_value(image.substr(counter->offset, counter->size));
-  return sections_.write([&] { return store_raw(schema_, segment_, image, counter); }, expected);
+  auto stores = raw_stores(schema_, image, counter);
+  if (!stores) return Error{stores.error()};
+  return commit(*stores, expected);
 }
 
 Result<void> Tree::store_document(std::vector<FieldStore> stores) {
@@ -83,7 +85,7 @@ Result<void> Tree::store_document(std::vector<FieldStore> stores) {
   });
   stores.erase(named, stores.end());
   if (!agree) return fail(std::errc::resource_unavailable_try_again);
-  return sections_.write([&] { return store_fields(schema_, segment_, stores); }, expected);
+  return commit(stores, expected);
 }
 
 }  // namespace fieldfs
