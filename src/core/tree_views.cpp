@@ -10,12 +10,12 @@ namespace fieldfs {
 
 namespace {
 
-const std::string kViewNames[kViewCount] = {".raw", ".json", ".schema"};
+const std::string kViewNames[kViewCount] = {".raw", ".json", ".schema", ".etcd"};
 
 }  // namespace
 
 std::optional<View> Tree::view_of(std::uint32_t node) const {
-  if (node < schema_.node_count()) return std::nullopt;
+  if (node < schema_.node_count() || node >= node_total()) return std::nullopt;
   return static_cast<View>(node - schema_.node_count());
 }
 
@@ -28,7 +28,7 @@ const std::string& Tree::name(std::uint32_t node) const {
 
 std::uint32_t Tree::entry_count(std::uint32_t dir) const {
   auto children = static_cast<std::uint32_t>(schema_.node(dir).children.size());
-  return dir == 0 ? children + kViewCount : children;
+  return dir == 0 ? children + view_count() : children;
 }
 
 std::uint32_t Tree::entry(std::uint32_t dir, std::uint32_t index) const {

@@ -12,12 +12,6 @@ namespace {
 /// A field write that keeps losing the race to other hosts gives up with EAGAIN after this many.
 constexpr int kAttempts = 64;
 
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 /// Sleeps `d`, or less if `stop` is requested.
 void rest(std::chrono::milliseconds d, const std::stop_token& stop) {
   std::mutex m;
@@ -48,7 +42,6 @@ Result<std::string> Replica::local_image() const {
 }
 
 void Replica::contact(bool ok) {
-  if (ok) last_contact_ns_ = now_ns();
   if (connected_.exchange(ok) == ok) return;
   options_.log(ok ? "etcd: connected again (key " + options_.key + ")"
                   : "etcd: no endpoint answers; reads serve the last state applied, writes fail "
@@ -238,12 +231,10 @@ std::string Replica::status() const {
     std::lock_guard lock(mutex_);
     applied = applied_;
   }
-  auto last = last_contact_ns_.load();
-  std::string since = last == 0 ? "never" : std::to_string((now_ns() - last) / 1000000);
+  std::int64_t newest = std::max(newest_.load(), applied);
   return std::string("connected: ") + (connected_ ? "yes" : "no") + "\nkey: " + options_.key +
-         "\nrevision: " + std::to_string(applied) +
-         "\nnewest: " + std::to_string(std::max(newest_.load(), applied)) +
-         "\nlast_contact_ms: " + since + "\n";
+         "\nrevision: " + std::to_string(applied) + "\nnewest: " + std::to_string(newest) +
+         "\nlag: " + std::to_string(newest - applied) + "\n";
 }
 
 }  // namespace fieldfs

@@ -53,8 +53,8 @@ class Replica final : public Writes {
   Result<void> commit(const std::vector<FieldStore>& stores,
                       std::optional<std::uint64_t> expected) override;
 
-  /// What the mount's status file shows: connected or not, the key, the revision applied, the
-  /// newest revision seen, and how long ago etcd last answered.
+  /// What the mount's .etcd shows: connected or not, the key, the revision applied, the newest
+  /// revision seen, and the lag between them (in revisions).
   std::string status() const;
 
  private:
@@ -82,7 +82,6 @@ class Replica final : public Writes {
   std::int64_t applied_ = 0;  ///< the key's revision known_ is
   std::atomic<std::int64_t> newest_{0};
   std::atomic<bool> connected_{false};
-  std::atomic<std::int64_t> last_contact_ns_{0};
   std::stop_source watch_stop_;  ///< replaced each time the watch is restarted
   std::mutex watch_mutex_;
   std::jthread watcher_;

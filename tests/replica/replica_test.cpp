@@ -100,8 +100,8 @@ TEST(ReplicaTest, AWriteOnOneHostIsSeenOnTheOthersAndNeverHalfApplied) {
   ASSERT_EQ(b.replica->join(), "");
   a.replica->start();
   b.replica->start();
-  ASSERT_TRUE(a.write(a.node("x"), "5"));
-  EXPECT_TRUE(b.shows("x", "5\n"));
+  ASSERT_TRUE(a.write(a.node("label"), "start"));
+  EXPECT_TRUE(b.shows("label", "start\n"));
   std::atomic<bool> stop{false};
   std::atomic<long> mixed{0};
   std::thread reader([&] {
