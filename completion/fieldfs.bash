@@ -4,7 +4,8 @@
 # share/bash-completion/completions, where bash-completion loads it on first use.
 
 _fieldfs_o_keys="schema= struct= include= mode= uid= gid= umask= nocreate ro threads=
-max_read= poll_ms= seq= seq_wait_ms= allow_foreign_owner allow_other default_permissions fsname= subtype="
+max_read= poll_ms= seq= seq_wait_ms= etcd= etcd_key= etcd_timeout_ms= allow_foreign_owner
+allow_other default_permissions fsname= subtype="
 
 # Completes the last item of a comma-separated -o list.
 _fieldfs_option_list() {

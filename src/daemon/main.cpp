@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/tree.hpp"
+#include "daemon/fleet.hpp"
 #include "daemon/mountpoint.hpp"
 #include "daemon/options.hpp"
 #include "daemon/session.hpp"
@@ -44,7 +45,12 @@ int main(int argc, char** argv) {
   owner = {o.uid.value_or(owner.uid), o.gid.value_or(owner.gid), o.umask};
   Tree tree(*schema, *segment, o.read_only, owner, *consistency);
   log_stuck_counter(tree.sections(), o);
-  int status = session->serve(tree);
+  std::unique_ptr<Fleet> fleet;
+  if (!o.etcd.empty() && !(fleet = Fleet::join(o, tree, *segment, *session))) {
+    if (segment->created()) remove_segment(o.source, false);
+    return 1;
+  }
+  int status = session->serve(tree, fleet ? fleet->companion() : Companion{});
   if (!session->mounted() && segment->created()) remove_segment(o.source, false);
   return status;
 }

@@ -83,6 +83,18 @@ std::string apply_option(std::string_view item, Options& o) {
     if (!parse_unsigned(value, 10, o.seq_wait_ms) || o.seq_wait_ms == 0 || o.seq_wait_ms > 10000) {
       return "-o seq_wait_ms=" + std::string(value) + ": not a number of milliseconds (1-10000)";
     }
+  } else if (key == "etcd") {
+    if (value.empty()) return needs_value();
+    o.etcd = value;
+  } else if (key == "etcd_key") {
+    if (value.empty()) return needs_value();
+    o.etcd_key = value;
+  } else if (key == "etcd_timeout_ms") {
+    if (!parse_unsigned(value, 10, o.etcd_timeout_ms) || o.etcd_timeout_ms < 100 ||
+        o.etcd_timeout_ms > 60000) {
+      return "-o etcd_timeout_ms=" + std::string(value) +
+             ": not a number of milliseconds (100-60000)";
+    }
   } else if (key == "threads") {
     if (!parse_unsigned(value, 10, o.threads) || o.threads == 0 || o.threads > 64) {
       return "-o threads=" + std::string(value) + ": not a thread count (1-64)";
@@ -250,6 +262,10 @@ Options (-o a,b=c; a comma inside a value is written \,):
                   read is a consistent snapshot, every write one section, a .json write
                   that names FIELD a compare-and-set (EAGAIN), pollers woken at once
   seq_wait_ms=N   how long to wait on a counter left odd before EAGAIN (default 200)
+  etcd=URL\,URL   replicate the struct through etcd (its client URLs, commas escaped)
+  etcd_key=KEY    the fleet's key in etcd (default: fieldfs/SOURCE)
+  etcd_timeout_ms=N
+                  how long a write waits for etcd before EIO (default 2000)
   and FUSE's own: allow_other, default_permissions, fsname=, subtype=, max_read=, ...
 )";
 }
