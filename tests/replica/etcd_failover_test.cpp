@@ -18,9 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-/// An endpoint nobody listens on.
-std::string dead_url() { return "http://127.0.0.1:" + std::to_string(free_port()); }
-
 /// How long `f` took.
 template <typename F>
 Clock::duration timed(F&& f) {
@@ -31,17 +28,18 @@ Clock::duration timed(F&& f) {
 
 TEST(EtcdFailoverTest, DeadEndpointListedFirstIsSkipped) {
   ASSERT_TRUE(shared_etcd().ready()) << shared_etcd().log();
-  Etcd etcd({dead_url(), shared_etcd().url()}, 1s);
+  const ReservedPort dead;  // bound, nobody listens: connections are refused
+  Etcd etcd({dead.url(), shared_etcd().url()}, 1s);
   const std::string k = test_key("k");
   Result<EtcdTxn> put = fail(std::errc::io_error);
   EXPECT_LT(timed([&] { put = etcd.put_if(k, 0, "v"); }), 1s);
   ASSERT_TRUE(put.has_value() && put->committed);
-  Etcd fresh({dead_url(), shared_etcd().url()}, 1s);
+  Etcd fresh({dead.url(), shared_etcd().url()}, 1s);
   Result<EtcdKey> got = fail(std::errc::io_error);
   EXPECT_LT(timed([&] { got = fresh.get(k); }), 1s);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->value, "v");
-  Etcd watcher({dead_url(), shared_etcd().url()}, 1s);
+  Etcd watcher({dead.url(), shared_etcd().url()}, 1s);
   Collector seen;
   std::stop_source stop;
   std::thread t([&] {

@@ -37,23 +37,32 @@ bool reap(pid_t pid, std::chrono::milliseconds bound) {
 
 }  // namespace
 
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+ReservedPort::ReservedPort() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+  const int on = 1;
+  setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port_ = ntohs(a.sin_port);
+  }
 }
+
+ReservedPort::~ReservedPort() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string ReservedPort::url() const { return "http://127.0.0.1:" + std::to_string(port_); }
 
 EtcdServer::EtcdServer() {
   char tmpl[] = "/tmp/fieldfs-etcd-XXXXXX";
   dir_ = mkdtemp(tmpl);
-  const std::string peer = "http://127.0.0.1:" + std::to_string(free_port());
-  url_ = "http://127.0.0.1:" + std::to_string(free_port());
+  const ReservedPort client_port;  // held until etcd answers, so no other test takes them
+  const ReservedPort peer_port;
+  const std::string peer = peer_port.url();
+  url_ = client_port.url();
   std::vector<std::string> args = {FIELDFS_ETCD,
                                    "--data-dir",
                                    dir_ + "/data",
@@ -82,7 +91,8 @@ EtcdServer::EtcdServer() {
   Etcd probe({url_}, 300ms);
   const auto until = std::chrono::steady_clock::now() + 20s;
   while (!ready_ && std::chrono::steady_clock::now() < until) {
-    ready_ = probe.get("ready").has_value();
+    // Answered, and by this child: if the ports were taken anyway, etcd exits.
+    ready_ = probe.get("ready").has_value() && waitpid(pid_, nullptr, WNOHANG) == 0;
     if (!ready_) std::this_thread::sleep_for(50ms);
   }
 }

@@ -13,8 +13,21 @@
 
 namespace fieldfs::test {
 
-/// A free TCP port on 127.0.0.1 (bound, read back, closed: free unless someone races for it).
-int free_port();
+/// A TCP port of 127.0.0.1 held bound (SO_REUSEADDR, not listening) while this lives: no other
+/// bind(0) gets it, a connect to it is refused, and a server with SO_REUSEADDR (etcd) can take it.
+class ReservedPort {
+ public:
+  ReservedPort();
+  ReservedPort(const ReservedPort&) = delete;
+  ReservedPort& operator=(const ReservedPort&) = delete;
+  ~ReservedPort();
+  /// "http://127.0.0.1:PORT"
+  std::string url() const;
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 /// A real single-member etcd on free ports of 127.0.0.1 with a temporary data directory. The
 /// destructor stops it by PID (SIGCONT, SIGTERM, SIGKILL after 5 s) and removes the directory,
@@ -26,7 +39,7 @@ class EtcdServer {
   EtcdServer& operator=(const EtcdServer&) = delete;
   ~EtcdServer();
 
-  /// Whether it answered a request within 20 s of its start.
+  /// Whether it answered a request within 20 s of its start and is still running.
   bool ready() const { return ready_; }
   /// "http://127.0.0.1:PORT"
   const std::string& url() const { return url_; }
