@@ -68,9 +68,11 @@ mount_host() {
 }
 # add_one HOST: one compare-and-set increment of x through HOST's .json, retried on EAGAIN
 add_one() {
+  tries=0
   until doc=$(cat "$dir/$1/.json") && x=${doc#*\"x\": } && x=${x%%,*} &&
     printf '%s\n' "$doc" | sed "s/\"x\": $x,/\"x\": $((x + 1)),/" >"$dir/$1/.json" 2>/dev/null; do
-    :
+    tries=$((tries + 1))
+    if [ "$tries" -ge 1000 ]; then echo "FAILED: $1: 1000 attempts, last: $doc" && return 1; fi
   done
 }
 
@@ -105,10 +107,12 @@ check "mixed .json reads on h2 and h3 (of $reads)" 0 "$mixed"
 echo "== three hosts, 200 compare-and-set increments each"
 echo 0 >"$dir/h1/x" && eventually h2 x 0 && eventually h3 x 0
 start=$(fleet_now_ms)
+loops=""
 for h in h1 h2 h3; do
-  (i=0; while [ $i -lt 200 ]; do add_one "$h"; i=$((i + 1)); done) &
+  (i=0; while [ $i -lt 200 ]; do add_one "$h" || exit 1; i=$((i + 1)); done) &
+  loops="$loops $!"
 done
-wait
+for pid in $loops; do wait "$pid"; done  # not a bare wait: the daemons are children too
 echo "600 increments in $(since "$start") ms"
 for h in h1 h2 h3; do eventually "$h" x 600 || true; done
 check "x on h1 h2 h3" "600 600 600" "$(cat "$dir/h1/x") $(cat "$dir/h2/x") $(cat "$dir/h3/x")"
