@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
@@ -39,9 +40,11 @@ inline pos& map_pos(const char* program, const char* path) {
   return *static_cast<pos*>(p);
 }
 
-/// The struct's counter as a SeqLock (4 bytes at offset 0).
-inline fieldfs::SeqLock lock_of(pos& p) {
-  return fieldfs::SeqLock(reinterpret_cast<std::byte*>(&p.seq), sizeof p.seq);
+/// The struct's counter as a SeqLock (4 bytes at offset 0) whose waits give up after `bound`.
+/// The daemon's readers wait 200 ms (seq_wait_ms); the bench's writers wait longer, since on a
+/// loaded machine another writer can be preempted inside its section for that long.
+inline fieldfs::SeqLock lock_of(pos& p, std::chrono::nanoseconds bound = std::chrono::seconds(10)) {
+  return fieldfs::SeqLock(reinterpret_cast<std::byte*>(&p.seq), sizeof p.seq, bound);
 }
 
 /// The name that states i: i in 10 digits, twice ("0000000042/0000000042"), so that a name
@@ -64,12 +67,15 @@ inline bool consistent(int x, int y, const char* name) {
 }
 
 /// One write section (SPEC §8): x = i, y = -i, name = name_of(i), every byte an atomic store.
-/// False if the section could not be entered (EAGAIN).
+/// False, with errno EAGAIN, if the section could not be entered within the lock's bound.
 inline bool store(fieldfs::SeqLock& lock, pos& p, int i) {
   char name[sizeof(pos::name)];
   name_of(i, name);
   auto s = lock.enter();
-  if (!s) return false;
+  if (!s) {
+    errno = static_cast<int>(s.error());
+    return false;
+  }
   std::atomic_ref<std::int32_t>(p.x).store(i, std::memory_order_relaxed);
   std::atomic_ref<std::int32_t>(p.y).store(-i, std::memory_order_relaxed);
   for (std::size_t k = 0; k < sizeof name; ++k)

@@ -86,9 +86,9 @@ void read_file(const std::string& path, long n, Tally& t) {
   ::close(fd);
 }
 
-/// Copies the mapping until `done`, with the protocol or without.
+/// Copies the mapping until `done`, with the protocol (waiting as the daemon does) or without.
 void read_mapping(pos& p, bool protocol, const std::atomic<bool>& done, Tally& t) {
-  fieldfs::SeqLock lock = bench::lock_of(p);
+  fieldfs::SeqLock lock = bench::lock_of(p, fieldfs::SeqLock::kDefaultBound);
   int x = 0, y = 0;
   char name[sizeof(pos::name)];
   while (!done.load(std::memory_order_relaxed)) {
