@@ -4,7 +4,7 @@
 #   fieldfs      the component `runtime`: the programs, fieldfs-header, man pages, the unit,
 #                bash completion, the schema and C examples
 #   fieldfs-dev  the component `dev`: fieldfs::Mapped<T> (headers, libfieldfs_core.a, fieldfs.pc,
-#                the CMake package) and the example that uses it
+#                the CMake package), the C header fieldfs/seqlock.h, and the examples that use them
 #
 # fieldfs-dev does not depend on fieldfs: the archive is static and complete (it opens segments
 # itself, with no daemon, FUSE or libclang), so a program built with it runs wherever the
@@ -49,7 +49,8 @@ fieldfs serves a C struct in shared memory as a directory of text files.
 fieldfs::Mapped<T> lets a C++20 program map the same segment itself, with the
 daemon's own rules for size, layout and locking: the headers, the static
 library libfieldfs_core.a, a pkg-config file (fieldfs) and a CMake package
-(find_package(fieldfs), target fieldfs::mapped).]=])
+(find_package(fieldfs), target fieldfs::mapped). A C program follows the
+struct's sequence counter with the header-only fieldfs/seqlock.h (C11).]=])
 
 # Debian's policy: every package carries /usr/share/doc/PACKAGE/copyright and, being native (a
 # version without a Debian revision), changelog.gz. The changelog's date honours

@@ -7,10 +7,11 @@
 #   runtime: bin/fieldfs, bin/fieldfs-watch, libexec/fieldfs/fieldfs-header,
 #            share/man/man1/fieldfs.1.gz, fieldfs-watch.1.gz, lib/systemd/system/fieldfs@.service,
 #            share/bash-completion/completions/fieldfs, fieldfs-watch,
-#            share/fieldfs/examples/every_kind.h, foo_map.c, stdio_client.c
-#   dev:     include/fieldfs/*.hpp (mapped.hpp and what it needs), lib/libfieldfs_core.a,
+#            share/fieldfs/examples/every_kind.h, pos.h, foo_map.c, stdio_client.c
+#   dev:     include/fieldfs/*.hpp (mapped.hpp and what it needs), include/fieldfs/seqlock.h
+#            (the sequence counter for C, header-only), lib/libfieldfs_core.a,
 #            lib/pkgconfig/fieldfs.pc, lib/cmake/fieldfs/ (fieldfsConfig.cmake and its version),
-#            share/fieldfs/examples/mapped_foo.cpp
+#            share/fieldfs/examples/mapped_foo.cpp, mapped_seq.cpp, seq_writer.c
 #
 # fieldfs::Mapped<T> (include/fieldfs/mapped.hpp) opens segments with Segment::open, the
 # daemon's own code, so the package ships the core as a static library with its headers and
@@ -45,19 +46,25 @@ fieldfs_gzip(FIELDFS_MAN_FIELDFS "${FIELDFS_TOP}/man/fieldfs.1")
 fieldfs_gzip(FIELDFS_MAN_WATCH "${FIELDFS_TOP}/man/fieldfs-watch.1")
 install(FILES "${FIELDFS_MAN_FIELDFS}" "${FIELDFS_MAN_WATCH}"
   DESTINATION "${CMAKE_INSTALL_MANDIR}/man1" COMPONENT runtime)
-# The schema and C examples serve the daemon's users; mapped_foo.cpp needs fieldfs-dev.
+# The schema and C examples serve the daemon's users; mapped_foo.cpp, mapped_seq.cpp and
+# seq_writer.c (which includes fieldfs/seqlock.h) need fieldfs-dev.
+set(FIELDFS_DEV_EXAMPLES "${FIELDFS_TOP}/examples/mapped_foo.cpp"
+  "${FIELDFS_TOP}/examples/mapped_seq.cpp" "${FIELDFS_TOP}/examples/seq_writer.c")
 file(GLOB FIELDFS_EXAMPLES "${FIELDFS_TOP}/examples/*.h" "${FIELDFS_TOP}/examples/*.c")
+list(REMOVE_ITEM FIELDFS_EXAMPLES ${FIELDFS_DEV_EXAMPLES})
 install(FILES ${FIELDFS_EXAMPLES} DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/examples"
   COMPONENT runtime)
-install(FILES "${FIELDFS_TOP}/examples/mapped_foo.cpp"
-  DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/examples" COMPONENT dev)
+install(FILES ${FIELDFS_DEV_EXAMPLES} DESTINATION "${CMAKE_INSTALL_DATADIR}/fieldfs/examples"
+  COMPONENT dev)
 # systemd's unit search path has /usr/local/lib/systemd/system and /usr/lib/systemd/system.
 install(FILES "${FIELDFS_TOP}/systemd/fieldfs@.service" DESTINATION lib/systemd/system
   COMPONENT runtime)
 
-# The C++ API: include/ holds exactly what is installed, fieldfs::Mapped<T> and the headers it
-# needs (segment, schema, result, unique_fd); the core's other headers sit beside its sources.
-file(GLOB FIELDFS_API_HEADERS "${FIELDFS_TOP}/include/fieldfs/*.hpp")
+# The API: include/ holds exactly what is installed, fieldfs::Mapped<T> and the headers it
+# needs (segment, schema, result, unique_fd, seqlock), and the C header seqlock.h; the core's
+# other headers sit beside its sources.
+file(GLOB FIELDFS_API_HEADERS "${FIELDFS_TOP}/include/fieldfs/*.hpp"
+  "${FIELDFS_TOP}/include/fieldfs/*.h")
 install(FILES ${FIELDFS_API_HEADERS} DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/fieldfs"
   COMPONENT dev)
 install(TARGETS fieldfs_core ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}" COMPONENT dev)

@@ -16,6 +16,7 @@
 #include <mutex>
 
 #include "core/codec.hpp"
+#include "fieldfs/words.hpp"
 
 namespace fieldfs {
 
@@ -68,48 +69,11 @@ bool guarded(F&& access) {
   return true;
 }
 
-constexpr std::uintptr_t kWord = 8;
-
-/// The aligned 8-byte word at address w, reached from p (at address first): pointer arithmetic,
-/// not an integer-to-pointer cast.
-std::atomic_ref<std::uint64_t> word_at(const std::byte* p, std::uintptr_t first, std::uintptr_t w) {
-  const std::byte* at = w >= first ? p + (w - first) : p - (first - w);
-  return std::atomic_ref<std::uint64_t>(
-      *reinterpret_cast<std::uint64_t*>(const_cast<std::byte*>(at)));
-}
-
-/// Loads each aligned 8-byte word that n bytes at src touch with one atomic load, and hands
-/// `part(at, bytes, length)` the range's bytes in it (at: their offset in the range) until part
-/// returns false. Every naturally aligned scalar (and any scalar that does not cross an 8-byte
-/// boundary) lies in one such word, so none is torn. The bytes of a word outside the range share
-/// its page, so the load can fault only where the range itself would.
-template <typename Part>
-bool for_each_word(const std::byte* src, std::size_t n, Part&& part) {
-  auto first = reinterpret_cast<std::uintptr_t>(src);
-  std::uintptr_t end = first + n;
-  for (std::uintptr_t w = first & ~(kWord - 1); w < end; w += kWord) {
-    std::uint64_t v = word_at(src, first, w).load(std::memory_order_acquire);
-    const char* bytes = reinterpret_cast<const char*>(&v);
-    bool go = w >= first && w + kWord <= end  // a whole word: a fixed size the compiler inlines
-                  ? part(w - first, bytes, kWord)
-                  : part(std::max(w, first) - first, bytes + (std::max(w, first) - w),
-                         std::min(w + kWord, end) - std::max(w, first));
-    if (!go) return false;
-  }
-  return true;
-}
-
-void copy_in(const std::byte* src, char* dst, std::size_t n) {
-  for_each_word(src, n, [dst](std::size_t at, const char* bytes, std::size_t length) {
-    std::memcpy(dst + at, bytes, length);
-    return true;
-  });
-}
-
 bool equal_in(const std::byte* src, const char* expected, std::size_t n) {
-  return for_each_word(src, n, [expected](std::size_t at, const char* bytes, std::size_t length) {
-    return std::memcmp(expected + at, bytes, length) == 0;
-  });
+  return detail::for_each_word(src, n,
+                               [expected](std::size_t at, const char* bytes, std::size_t length) {
+                                 return std::memcmp(expected + at, bytes, length) == 0;
+                               });
 }
 
 /// A 1, 2, 4 or 8-byte field at an address aligned to its size: one atomic store of its width.
@@ -122,36 +86,14 @@ bool store_word(std::byte* dst, const char* src, std::size_t n) {
   return true;
 }
 
-/// Stores the bits of src that `mask` selects (byte i of the range: byte i of mask; whole: all),
-/// one aligned 8-byte word at a time: a word the range fills is one atomic store, any other a
-/// compare-and-swap that keeps the bits outside. So a range inside one word (every bit-field
-/// storage unit that does not cross an 8-byte boundary) is stored atomically.
+/// Stores the bits of src that `mask` selects (byte i of the range: byte i of mask; whole: all):
+/// a word the range fills is one atomic store, any other a compare-and-swap that keeps the bits
+/// outside. So a range inside one word (every bit-field storage unit that does not cross an 8-byte
+/// boundary) is stored atomically.
 void store_words(std::byte* dst, const char* src, std::size_t n, bool whole, std::uint64_t mask) {
-  auto first = reinterpret_cast<std::uintptr_t>(dst);
-  std::uintptr_t end = first + n;
-  for (std::uintptr_t w = first & ~(kWord - 1); w < end; w += kWord) {
-    std::uintptr_t from = std::max(w, first);
-    std::uintptr_t to = std::min(w + kWord, end);
-    unsigned char bits[kWord] = {};
-    unsigned char keep[kWord] = {};
-    for (std::uintptr_t a = from; a < to; ++a) {
-      std::size_t i = a - first;
-      bits[a - w] = static_cast<unsigned char>(src[i]);
-      keep[a - w] = whole ? 0xff : static_cast<unsigned char>(mask >> (8 * i));
-    }
-    std::uint64_t b = 0;
-    std::uint64_t m = 0;
-    std::memcpy(&b, bits, sizeof b);
-    std::memcpy(&m, keep, sizeof m);
-    auto word = word_at(dst, first, w);
-    if (m == ~std::uint64_t{0}) {
-      word.store(b, std::memory_order_release);
-      continue;
-    }
-    std::uint64_t old = word.load(std::memory_order_relaxed);
-    while (!word.compare_exchange_weak(old, (old & ~m) | (b & m), std::memory_order_acq_rel)) {
-    }
-  }
+  detail::store_words(dst, src, n, [whole, mask](std::size_t i) {
+    return whole ? 0xffU : static_cast<unsigned>(mask >> (8 * i)) & 0xffU;
+  });
 }
 
 void copy_out(std::byte* dst, const char* src, std::size_t n) {
@@ -214,7 +156,7 @@ Result<std::string> Segment::bytes(std::uint32_t offset, std::uint32_t length) c
   if (auto ok = check_range(offset, length); !ok) return Error{ok.error()};
   std::string out(length, '\0');
   const std::byte* src = base_ + offset;
-  if (!guarded([&] { copy_in(src, out.data(), out.size()); })) return shrunk();
+  if (!guarded([&] { detail::copy_in(src, out.data(), out.size()); })) return shrunk();
   return out;
 }
 

@@ -94,7 +94,12 @@ Result<std::uint64_t> SeqLock::enter(std::optional<std::uint64_t> expected) {
                                                                     std::memory_order_acquire);
       s = s32;
     }
-    if (entered) return s;
+    if (entered) {
+      // The fields' stores may not become visible before the odd counter (Boehm's seqlock
+      // writer): a reader that sees one of them then sees the section open.
+      std::atomic_thread_fence(std::memory_order_release);
+      return s;
+    }
   }
 }
 

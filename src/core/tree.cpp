@@ -50,7 +50,7 @@ Result<std::uint64_t> Tree::lookup(std::uint64_t parent, std::string_view name) 
   if (!is_dir(*dir)) return fail(std::errc::not_a_directory);
   auto child = schema_.find(*dir, name);
   if (child) return std::uint64_t{*child} + 1;
-  for (std::uint32_t v = 0; *dir == 0 && v < kViewCount; ++v) {
+  for (std::uint32_t v = 0; *dir == 0 && v < view_count(); ++v) {
     if (this->name(schema_.node_count() + v) == name)
       return std::uint64_t{schema_.node_count()} + v + 1;
   }
@@ -74,7 +74,8 @@ struct stat Tree::attributes(std::uint32_t node) const {
   st.st_nlink = 1;
   auto view = view_of(node);
   st.st_mode = S_IFREG | ((!read_only_ && writable(node) ? 0666 : 0444) & ~owner_.umask);
-  std::size_t size = view == View::raw      ? schema_.size()
+  std::size_t size = view == View::status   ? kBlock
+                     : view == View::raw    ? schema_.size()
                      : view == View::schema ? schema_text_.size()
                      : view == View::json   ? json_size_
                                             : text_bound(schema_, schema_.node(node).leaf);
@@ -101,7 +102,7 @@ Result<void> Tree::check_open(std::uint32_t node, int flags) const {
 }
 
 bool Tree::writable(std::uint32_t node) const {
-  if (auto view = view_of(node)) return view != View::schema;
+  if (auto view = view_of(node)) return view == View::raw || view == View::json;
   const Leaf& leaf = schema_.node(node).leaf;
   const Leaf* counter = sections_.counter();
   return !leaf.is_const && (counter == nullptr || counter->offset != leaf.offset);
@@ -130,6 +131,7 @@ Result<void> Tree::check_truncate(std::uint32_t node, std::uint64_t size) const 
 Result<Sample> Tree::current_bytes(std::uint32_t node) const {
   auto view = view_of(node);
   if (view == View::schema) return schema_sample_;
+  if (view == View::status) return samples_.hold(status_());
   Result<std::string> bytes = fail(std::errc::io_error);
   auto read = sections_.read([&]() -> Result<void> {
     bytes = view ? render_raw(schema_, segment_) : segment_.load(schema_.node(node).leaf);
@@ -141,7 +143,7 @@ Result<Sample> Tree::current_bytes(std::uint32_t node) const {
 
 Result<Sample> Tree::text_of(std::uint32_t node, const Sample& basis) const {
   auto view = view_of(node);
-  if (view == View::raw || view == View::schema) return basis;
+  if (view == View::raw || view == View::schema || view == View::status) return basis;
   if (view) {
     return samples_.rendering(
         basis, [this](std::string_view image) { return render_json(schema_, image); });
@@ -152,6 +154,7 @@ Result<Sample> Tree::text_of(std::uint32_t node, const Sample& basis) const {
 bool Tree::unchanged(std::uint32_t node, const std::string& basis) const {
   auto view = view_of(node);
   if (view == View::schema) return true;
+  if (view == View::status) return status_() == basis;
   bool same = false;
   auto read = sections_.read([&]() -> Result<void> {
     auto now = segment_.holds_bytes(view ? 0 : schema_.node(node).leaf.offset, basis);
@@ -164,7 +167,7 @@ bool Tree::unchanged(std::uint32_t node, const std::string& basis) const {
 bool Tree::differs(std::uint32_t node, const Sample& then, const Sample& now) const {
   if (then == now || *then == *now) return false;
   auto view = view_of(node);
-  if (view == View::raw) return true;
+  if (view == View::raw || view == View::status) return true;
   if (view == View::json) {
     auto a = render_json(schema_, std::string_view(*then));
     auto b = text_of(node, now);
@@ -201,7 +204,15 @@ Result<void> Tree::write(OpenFile& file, std::uint64_t offset, std::string_view 
   auto value = file.writer.write(schema_, leaf, offset, data);
   if (!value) return Error{value.error()};
   if (!value->has_value()) return {};
+  if (writes_ != nullptr) return writes_->commit({FieldStore{&leaf, **value}}, std::nullopt);
+  // A field before a shrunk segment's end is still served (SPEC §2): no whole-struct check.
   return sections_.write([&] { return segment_.store(leaf, **value); });
+}
+
+Result<void> Tree::commit(const std::vector<FieldStore>& stores,
+                          std::optional<std::uint64_t> expected) {
+  if (writes_ != nullptr) return writes_->commit(stores, expected);
+  return sections_.write([&] { return store_fields(schema_, segment_, stores); }, expected);
 }
 
 Result<void> Tree::flush(const OpenFile& file) const {

@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,9 +39,10 @@ struct OpenFile {
   JsonCollector json;
 };
 
-/// The hidden files at the root (SPEC §3), numbered after the schema's nodes.
-enum class View : std::uint8_t { raw, json, schema };
-inline constexpr std::uint32_t kViewCount = 3;
+/// The hidden files at the root (SPEC §3), numbered after the schema's nodes; `status` (.etcd)
+/// only while the mount replicates (-o etcd=, SPEC §9).
+enum class View : std::uint8_t { raw, json, schema, status };
+inline constexpr std::uint32_t kViewCount = 4;
 
 /// Who owns the mount's files and which permission bits are masked (SPEC §1 `uid=`, `gid=`,
 /// `umask=`): writable fields, .raw and .json are 0666 & ~umask; const fields, .schema and every
@@ -59,6 +61,17 @@ struct Consistency {
   std::chrono::milliseconds bound = SeqLock::kDefaultBound;  ///< -o seq_wait_ms=
 };
 
+/// Where a checked write through the mount goes: by default the local segment, in one section;
+/// with -o etcd=, the fleet's etcd first (src/replica), then the local segment.
+class Writes {
+ public:
+  virtual ~Writes() = default;
+  /// Stores `stores` as one write. `expected`: a compare-and-set on the counter (SPEC §8), which
+  /// is EAGAIN when the counter (or the fleet's state) moved. EIO, EROFS.
+  virtual Result<void> commit(const std::vector<FieldStore>& stores,
+                              std::optional<std::uint64_t> expected) = 0;
+};
+
 /// The mounted tree over a segment, in terms of inodes and errno values: everything the FUSE
 /// boundary needs, without FUSE. Inode = node index + 1; the root is inode 1.
 class Tree {
@@ -70,7 +83,11 @@ class Tree {
 
   const Schema& schema() const { return schema_; }
   /// Schema nodes, then the views.
-  std::uint32_t node_total() const { return schema_.node_count() + kViewCount; }
+  std::uint32_t node_total() const { return schema_.node_count() + view_count(); }
+  /// How many views the root has: .raw, .json, .schema, and .etcd while replicating.
+  std::uint32_t view_count() const { return status_ ? kViewCount : kViewCount - 1; }
+  /// Shows `status` (called at each read at offset 0) as .etcd, a 0444 file at the root.
+  void show_status(std::function<std::string()> status) { status_ = std::move(status); }
   /// Which view a node is, if it is one.
   std::optional<View> view_of(std::uint32_t node) const;
   bool is_dir(std::uint32_t node) const;
@@ -86,6 +103,11 @@ class Tree {
   /// what a read returns, never below 4096 (as sysfs); of .raw and .schema exact.
   struct stat attributes(std::uint32_t node) const;
   struct statvfs statistics() const;
+
+  /// Sends every write through `writes` from now on (null: the local segment).
+  void route_writes(Writes* writes) { writes_ = writes; }
+  /// A checked write: through route_writes' Writes, or one local section.
+  Result<void> commit(const std::vector<FieldStore>& stores, std::optional<std::uint64_t> expected);
 
   /// The sections every access goes through (the counter, for the watcher and the log).
   Sections& sections() { return sections_; }
@@ -143,6 +165,8 @@ class Tree {
   Sample schema_sample_;     ///< the same, as every open .schema reads it
   mutable SampleStore samples_;
   Sections sections_;
+  Writes* writes_ = nullptr;
+  std::function<std::string()> status_;
   struct timespec start_ {};
   std::mutex files_mutex_;
   std::unordered_map<OpenFile*, std::unique_ptr<OpenFile>> files_;

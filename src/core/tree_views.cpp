@@ -10,12 +10,12 @@ namespace fieldfs {
 
 namespace {
 
-const std::string kViewNames[kViewCount] = {".raw", ".json", ".schema"};
+const std::string kViewNames[kViewCount] = {".raw", ".json", ".schema", ".etcd"};
 
 }  // namespace
 
 std::optional<View> Tree::view_of(std::uint32_t node) const {
-  if (node < schema_.node_count()) return std::nullopt;
+  if (node < schema_.node_count() || node >= node_total()) return std::nullopt;
   return static_cast<View>(node - schema_.node_count());
 }
 
@@ -28,7 +28,7 @@ const std::string& Tree::name(std::uint32_t node) const {
 
 std::uint32_t Tree::entry_count(std::uint32_t dir) const {
   auto children = static_cast<std::uint32_t>(schema_.node(dir).children.size());
-  return dir == 0 ? children + kViewCount : children;
+  return dir == 0 ? children + view_count() : children;
 }
 
 std::uint32_t Tree::entry(std::uint32_t dir, std::uint32_t index) const {
@@ -67,20 +67,25 @@ Result<void> Tree::store_image(std::string_view image) {
   if (image.size() != schema_.size()) return fail(std::errc::invalid_argument);
   std::optional<std::uint64_t> expected;
   if (counter) expected = counter_value(image.substr(counter->offset, counter->size));
-  return sections_.write([&] { return store_raw(schema_, segment_, image, counter); }, expected);
+  auto stores = raw_stores(schema_, image, counter);
+  if (!stores) return Error{stores.error()};
+  return commit(*stores, expected);
 }
 
 Result<void> Tree::store_document(std::vector<FieldStore> stores) {
   const Leaf* counter = sections_.counter();
   std::optional<std::uint64_t> expected;
-  auto named = std::find_if(stores.begin(), stores.end(), [&](const FieldStore& s) {
-    return counter != nullptr && s.leaf->offset == counter->offset;
+  bool agree = true;  // a document that names the counter twice names one value, or none holds
+  auto named = std::remove_if(stores.begin(), stores.end(), [&](const FieldStore& s) {
+    if (counter == nullptr || s.leaf->offset != counter->offset) return false;
+    auto v = counter_value(s.bytes);
+    agree = agree && (!expected || *expected == v);
+    expected = v;
+    return true;
   });
-  if (named != stores.end()) {
-    expected = counter_value(named->bytes);
-    stores.erase(named);
-  }
-  return sections_.write([&] { return store_fields(schema_, segment_, stores); }, expected);
+  stores.erase(named, stores.end());
+  if (!agree) return fail(std::errc::resource_unavailable_try_again);
+  return commit(stores, expected);
 }
 
 }  // namespace fieldfs

@@ -16,16 +16,19 @@ namespace fieldfs {
 /// word one atomic load (Segment::bytes), padding as it is. EIO: the segment is shorter.
 Result<std::string> render_raw(const Schema& schema, const Segment& segment);
 
-/// Stores `bytes` field by field (const fields, `skip` and padding untouched). EINVAL: not
-/// exactly schema.size() bytes (nothing stored); EIO: segment shorter; EROFS: read-only segment.
-Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes,
-                       const Leaf* skip = nullptr);
-
-/// A field's validated bytes, stored once the whole document has passed.
+/// A field's validated bytes, stored once the whole write has passed.
 struct FieldStore {
   const Leaf* leaf;
   std::string bytes;
 };
+
+/// The stores a .raw image asks for: every field but const ones and `skip` (padding untouched).
+/// EINVAL: not exactly schema.size() bytes.
+Result<std::vector<FieldStore>> raw_stores(const Schema& schema, std::string_view bytes,
+                                           const Leaf* skip = nullptr);
+/// raw_stores, then store_fields. EINVAL (nothing stored); EIO: segment shorter; EROFS.
+Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes,
+                       const Leaf* skip = nullptr);
 
 /// True for a directory whose children are "0" … "N-1" in order (N > 0): a C array.
 bool is_array_dir(const Schema& schema, std::uint32_t node);
@@ -43,11 +46,15 @@ Result<std::string> render_json(const Schema& schema, std::string_view image);
 /// field); a document with more than 8 such numbers is EINVAL. A document cut short is EINVAL.
 Result<void> store_json(const Schema& schema, Segment& segment, std::string_view text);
 
-/// The stores a .json document asks for, every field checked (const fields compared with the
-/// segment); nullopt for a document cut short. The errors of store_json, and nothing stored.
-Result<std::optional<std::vector<FieldStore>>> json_stores(const Schema& schema,
-                                                           const Segment& segment,
-                                                           std::string_view text);
+/// How json_stores treats a const field: compared with the segment (EACCES if it differs), or
+/// left out (a document from another host, whose const fields are its own).
+enum class ConstFields : std::uint8_t { compare, skip };
+
+/// The stores a .json document asks for, every field checked; nullopt for a document cut short.
+/// The errors of store_json, and nothing stored.
+Result<std::optional<std::vector<FieldStore>>> json_stores(
+    const Schema& schema, const Segment& segment, std::string_view text,
+    ConstFields const_fields = ConstFields::compare);
 /// Stores json_stores' fields after one size check. EIO, EROFS.
 Result<void> store_fields(const Schema& schema, Segment& segment,
                           const std::vector<FieldStore>& stores);

@@ -34,8 +34,9 @@ enum class Kind { number, boolean, string };
 /// lets the parser finish, so text that is not JSON is EINVAL whatever else is wrong with it.
 class Checker {
  public:
-  Checker(const Schema& schema, const Segment& segment, const std::vector<Overflow>& overflows)
-      : schema_(schema), segment_(segment), overflows_(overflows) {}
+  Checker(const Schema& schema, const Segment& segment, const std::vector<Overflow>& overflows,
+          ConstFields const_fields)
+      : schema_(schema), segment_(segment), overflows_(overflows), const_fields_(const_fields) {}
 
   bool null();
   bool boolean(bool v) { return value(Kind::boolean, v ? "true" : "false"); }
@@ -81,6 +82,7 @@ class Checker {
   std::vector<Frame> stack_;
   std::uint32_t member_ = 0;  ///< the node the last key named
   const std::vector<Overflow>& overflows_;
+  ConstFields const_fields_;
   std::size_t numbers_ = 0;  ///< number events so far
   std::optional<Overflow> overflow_;
   std::optional<std::errc> error_;
@@ -161,7 +163,9 @@ bool Checker::value(Kind kind, const std::string& text) {
   auto bytes = parse_value(schema_, n.leaf, text + "\n");
   if (!bytes) return refuse(bytes.error());
   if (!*bytes) return refuse(std::errc::invalid_argument);
-  if (n.leaf.is_const) return check_const(n.leaf, **bytes);
+  if (n.leaf.is_const) {
+    return const_fields_ == ConstFields::skip || check_const(n.leaf, **bytes);
+  }
   pending_.push_back(FieldStore{&n.leaf, std::move(**bytes)});
   return true;
 }
@@ -212,12 +216,13 @@ Result<std::optional<std::vector<FieldStore>>> Checker::result(std::size_t size)
 /// parse, so a document with more than kMaxOverflows of them is EINVAL.
 Result<std::optional<std::vector<FieldStore>>> json_stores(const Schema& schema,
                                                            const Segment& segment,
-                                                           std::string_view text) {
+                                                           std::string_view text,
+                                                           ConstFields const_fields) {
   std::vector<Overflow> overflows;
   std::string copy;
   std::string_view input = text;
   for (;;) {
-    Checker checker(schema, segment, overflows);
+    Checker checker(schema, segment, overflows, const_fields);
     try {
       Json::sax_parse(input.begin(), input.end(), &checker);
     } catch (const Json::exception&) {

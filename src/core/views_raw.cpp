@@ -20,19 +20,25 @@ Result<std::string> render_raw(const Schema& schema, const Segment& segment) {
   return segment.bytes(0, schema.size());
 }
 
-Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes,
-                       const Leaf* skip) {
+Result<std::vector<FieldStore>> raw_stores(const Schema& schema, std::string_view bytes,
+                                           const Leaf* skip) {
   if (bytes.size() != schema.size()) return fail(std::errc::invalid_argument);
-  if (auto ok = segment.holds(schema.size()); !ok) return ok;
+  std::vector<FieldStore> stores;
   for (std::uint32_t i = 0; i < schema.node_count(); ++i) {
     const Node& n = schema.node(i);
     if (n.is_dir || n.leaf.is_const || (skip != nullptr && n.leaf.offset == skip->offset) ||
         !inside(n.leaf, schema.size()))
       continue;
-    auto ok = segment.store(n.leaf, bytes.substr(n.leaf.offset, n.leaf.size));
-    if (!ok) return ok;
+    stores.push_back(FieldStore{&n.leaf, std::string(bytes.substr(n.leaf.offset, n.leaf.size))});
   }
-  return {};
+  return stores;
+}
+
+Result<void> store_raw(const Schema& schema, Segment& segment, std::string_view bytes,
+                       const Leaf* skip) {
+  auto stores = raw_stores(schema, bytes, skip);
+  if (!stores) return Error{stores.error()};
+  return store_fields(schema, segment, *stores);
 }
 
 }  // namespace fieldfs

@@ -244,17 +244,23 @@ Session::~Session() {
   if (se_ != nullptr) fuse_session_destroy(se_);
 }
 
-int Session::serve(Tree& tree) {
+int Session::serve(Tree& tree, const Companion& companion) {
   Watcher watcher(tree, std::chrono::milliseconds(options_.poll_ms), notify_poll_handle,
                   discard_poll_handle);
   ::new (static_cast<void*>(&slot_.served)) Served{tree, options_.max_read, watcher};
-  int status = run();
+  watcher_ = &watcher;
+  int status = run(companion);
   fuse_session_destroy(se_);  // before the watcher and the tree go: no op runs after this
   se_ = nullptr;
+  watcher_ = nullptr;
   return status;
 }
 
-int Session::run() {
+void Session::kick() {
+  if (Watcher* w = watcher_.load()) w->kick();
+}
+
+int Session::run(const Companion& companion) {
   StopSignals signals(se_);
   if (!signals.installed() || !mount_relaying_stderr(se_, options_.mountpoint)) return 1;
   mounted_ = true;
@@ -263,11 +269,15 @@ int Session::run() {
   if (!options_.foreground) log_to_syslog();  // stderr is /dev/null from here on
   notify_service_manager(ready_state());      // after the fork: MAINPID is the serving process
   Watcher& watcher = slot_.served.watcher;
-  with_signals_blocked([&] { watcher.start(); });
+  with_signals_blocked([&] {
+    watcher.start();
+    companion.start();
+  });
   signals.start();
   int r = run_loop(se_, options_);
   notify_service_manager("STOPPING=1");
   signals.loop_returned();
+  companion.stop();
   watcher.stop();
   unmount_if_ours();
   return r < 0 && signals.stopped_by() == 0 ? 1 : 0;  // EINTR after a stop signal is clean

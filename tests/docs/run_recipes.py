@@ -21,8 +21,8 @@ is first in PATH.
   each are its expected output, standard output and error together. A line `...` matches any
   number of lines, and `...` inside a line matches any text. The exit status is not checked.
 - python, js: the block runs with python3 or node and must exit 0.
-- c, cpp: the block is a whole program; it is compiled (cpp against include/ and the core
-  library) and run, and must exit 0. A block without main() is a declaration: it must compile.
+- c, cpp: the block is a whole program; it is compiled (against include/, and cpp against the
+  core library) and run, and must exit 0. A block without main() is a declaration: it must compile.
 - An HTML comment `<!-- recipe-setup ... -->` holds sh lines that run, unseen, at that point.
 """
 import argparse
@@ -221,7 +221,7 @@ def step_scripts(block, scratch, index):
     src = os.path.join(scratch, f"recipe{index}.{block.lang}")
     exe = os.path.join(scratch, f"recipe{index}")
     if block.lang == "c":
-        build = f"cc -std=c11 -Wall -Werror -o {exe} {src}"
+        build = f"cc -std=c11 -Wall -Werror -I\"$RECIPE_SOURCE/include\" -o {exe} {src}"
     else:
         build = (f"c++ -std=c++20 -Wall -Werror {CXXFLAGS} -I\"$RECIPE_SOURCE/include\" -o {exe} "
                  f"{src} \"$RECIPE_BUILD/libfieldfs_core.a\"")

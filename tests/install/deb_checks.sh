@@ -41,6 +41,9 @@ installed_checks() {
   c++ -o "$tmp/mapped_foo_deb" /usr/share/fieldfs/examples/mapped_foo.cpp \
     $(pkg-config --cflags --libs fieldfs) || fail "mapped_foo.cpp against fieldfs-dev"
   echo "ok: mapped_foo.cpp builds with the installed fieldfs.pc"
+  cc -std=c11 -Wall -Wextra -Wpedantic -Werror -o "$tmp/seq_writer_deb" \
+    /usr/share/fieldfs/examples/seq_writer.c || fail "seq_writer.c against fieldfs-dev"
+  echo "ok: seq_writer.c builds with the installed fieldfs/seqlock.h (no -I)"
 }
 
 deb_checks() {
@@ -61,6 +64,7 @@ deb_checks() {
 /usr/share/doc/fieldfs/copyright
 /usr/share/fieldfs/examples/every_kind.h
 /usr/share/fieldfs/examples/foo_map.c
+/usr/share/fieldfs/examples/pos.h
 /usr/share/fieldfs/examples/stdio_client.c
 /usr/share/man/man1/fieldfs-watch.1.gz
 /usr/share/man/man1/fieldfs.1.gz
@@ -71,7 +75,10 @@ EOF
 /usr/include/fieldfs/result.hpp
 /usr/include/fieldfs/schema.hpp
 /usr/include/fieldfs/segment.hpp
+/usr/include/fieldfs/seqlock.h
+/usr/include/fieldfs/seqlock.hpp
 /usr/include/fieldfs/unique_fd.hpp
+/usr/include/fieldfs/words.hpp
 /usr/$libdir/cmake/fieldfs/fieldfsConfig.cmake
 /usr/$libdir/cmake/fieldfs/fieldfsConfigVersion.cmake
 /usr/$libdir/libfieldfs_core.a
@@ -79,6 +86,8 @@ EOF
 /usr/share/doc/fieldfs-dev/changelog.gz
 /usr/share/doc/fieldfs-dev/copyright
 /usr/share/fieldfs/examples/mapped_foo.cpp
+/usr/share/fieldfs/examples/mapped_seq.cpp
+/usr/share/fieldfs/examples/seq_writer.c
 EOF
 )" "$(deb_files "$deb_dev")"
   dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/man/man1/fieldfs.1.gz | gzip -t ||

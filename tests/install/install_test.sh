@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The installed fieldfs: builds the release preset, installs it into a temporary prefix, mounts
 # through mount(8) (-t fuse.fieldfs, and an fstab of its own with -T), compiles
-# examples/mapped_foo.cpp against the installed package (pkg-config and find_package), and
+# examples/mapped_foo.cpp against the installed package (pkg-config and find_package) and
+# examples/seq_writer.c (C11) against the installed fieldfs/seqlock.h, and
 # builds the two .debs (fieldfs, fieldfs-dev), checking their files, their Depends and what
 # lintian says of them (tests/install/deb_checks.sh). With FIELDFS_INSTALL_DEB=1 both are
 # installed into this system, checked and removed again. Needs root (mount(8)) and /dev/fuse; it
@@ -132,7 +133,7 @@ cleanup() {
   if [ "$deb_installed" = 1 ]; then
     dpkg -r fieldfs-dev fieldfs >/dev/null 2>&1 || true
   fi
-  rm -f "/dev/shm/$seg" "/dev/shm/$seg_foo"
+  rm -f "/dev/shm/$seg" "/dev/shm/$seg_foo" "/dev/shm/$seg_pos"
   rm -rf "$tmp"
   exit "$status"
 }
@@ -155,6 +156,7 @@ tmp=$(mktemp -d /tmp/fieldfs-install-XXXXXX)
 prefix="$tmp/prefix"
 seg="such_foo_$$"
 seg_foo="such_foo_mapped_$$"
+seg_pos="such_pos_seq_$$"
 deb_installed=0
 # shellcheck source=/dev/null  # tests/install/deb_checks.sh: the package checks
 . "$root/tests/install/deb_checks.sh"
@@ -188,6 +190,8 @@ for f in bin/fieldfs bin/fieldfs-watch libexec/fieldfs/fieldfs-header; do
 done
 for f in share/man/man1/fieldfs.1.gz share/man/man1/fieldfs-watch.1.gz \
   share/fieldfs/examples/every_kind.h share/fieldfs/examples/mapped_foo.cpp \
+  share/fieldfs/examples/seq_writer.c share/fieldfs/examples/mapped_seq.cpp \
+  share/fieldfs/examples/pos.h include/fieldfs/seqlock.h include/fieldfs/seqlock.hpp \
   lib/systemd/system/fieldfs@.service include/fieldfs/mapped.hpp include/fieldfs/segment.hpp \
   "$libdir/libfieldfs_core.a" "$libdir/pkgconfig/fieldfs.pc" \
   "$libdir/cmake/fieldfs/fieldfsConfig.cmake" "$libdir/cmake/fieldfs/fieldfsConfigVersion.cmake"; do
@@ -234,6 +238,23 @@ check "a store through Mapped<foo> (pkg-config build) shows in the file" 5 \
 echo 9 >"$tmp/mnt3/baz"
 check "a write to the file shows through Mapped<foo> (CMake build)" 9 \
   "$("$tmp/consumer/build/mapped_foo" "$seg_foo" get baz)"
+fusermount3 -u "$tmp/mnt3"
+
+echo "== examples/seq_writer.c (C11, -Wpedantic) against the installed fieldfs/seqlock.h"
+cc -std=c11 -Wall -Wextra -Wpedantic -Werror -I "$prefix/include" -o "$tmp/seq_writer" \
+  "$prefix/share/fieldfs/examples/seq_writer.c"
+printf '#include <stdint.h>\nstruct pos { uint32_t seq; int32_t x; int32_t y; };\n' >"$tmp/pos.h"
+head -c 12 /dev/zero >"/dev/shm/$seg_pos"
+"$tmp/seq_writer" "$seg_pos" set 3 4
+"$tmp/seq_writer" "$seg_pos" add 1 -1
+check "seq_writer: set and add, two sections" "x=4 y=3 seq=4" \
+  "$("$tmp/seq_writer" "$seg_pos" get)"
+"$prefix/bin/fieldfs" -o "schema=$tmp/pos.h,seq=seq" "$seg_pos" "$tmp/mnt3"
+check "the mount shows what seq_writer stored (seq x y)" "4 4 3" \
+  "$(cat "$tmp/mnt3/seq") $(cat "$tmp/mnt3/x") $(cat "$tmp/mnt3/y")"
+echo 9 >"$tmp/mnt3/x"
+check "seq_writer reads the installed daemon's section" "x=9 y=3 seq=6" \
+  "$("$tmp/seq_writer" "$seg_pos" get)"
 fusermount3 -u "$tmp/mnt3"
 
 echo "== the install recipes of README.md and docs/services.md, as written (cmake --install to"
