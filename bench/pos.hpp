@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // What the sequence-counter clients share: the mapping of a segment that holds a struct pos
-// (bench/pos.h), the protocol writer of SPEC §8 through fieldfs::SeqLock, and the oracle that
-// says whether a copy of x, y and name is one state a writer stored.
+// (bench/pos.h), protocol writers of SPEC §8 (fieldfs::SeqLock on the mapping, and
+// fieldfs::Mapped<pos>::update), and the oracle that says whether a copy of x, y and name is one
+// state a writer stored.
 #pragma once
 
 #include <fcntl.h>
@@ -16,8 +17,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <system_error>
 
+#include "fieldfs/mapped.hpp"
 #include "fieldfs/seqlock.hpp"
 #include "pos.h"
 
@@ -82,6 +85,26 @@ inline bool store(fieldfs::SeqLock& lock, pos& p, int i) {
     std::atomic_ref<char>(p.name[k]).store(name[k], std::memory_order_relaxed);
   lock.leave(*s);
   return true;
+}
+
+/// The segment file `path` (/dev/shm/NAME) as a Mapped<pos> with seq as its counter, whose waits
+/// give up after `bound`.
+inline fieldfs::Mapped<pos> mapped_pos(const char* path, std::chrono::nanoseconds bound) {
+  std::string_view name(path);
+  if (name.starts_with("/dev/shm/")) name.remove_prefix(9);
+  return fieldfs::Mapped<pos>(name, &pos::seq, {}, bound);
+}
+
+/// One write section through Mapped<pos>::update: x = i, y = -i, name = name_of(i). False, with
+/// errno EAGAIN, if it could not be entered within the bound.
+inline bool update(fieldfs::Mapped<pos>& m, int i) {
+  auto done = m.try_update([i](pos& p) {
+    p.x = i;
+    p.y = -i;
+    name_of(i, p.name);
+  });
+  if (!done) errno = static_cast<int>(done.error());
+  return static_cast<bool>(done);
 }
 
 /// Copies x, y and name out of the mapping with atomic loads (no protocol).

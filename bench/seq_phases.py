@@ -50,7 +50,7 @@ def run_tool(argv, timeout):
 
 def snapshots(s, cfg, results):
     """Mixed snapshots, unpinned (the races need two CPUs): the baseline without seq= (the
-    mapping reader copies without the protocol), then seq= (it uses SeqLock::read)."""
+    mapping reader copies without the protocol), then seq= (it uses Mapped<pos>::snapshot)."""
     for setup, options, mode in (("noseq", "", "plain"), ("seq", "seq=seq", "seq")):
         d = pos_mount(s, cfg, "unpinned", f"snap-{setup}", options)
         began = time.monotonic()
@@ -87,8 +87,8 @@ def notification(s, cfg, results):
 
 def cost(s, cfg, client, results):
     """Pinned, best of alternating trials: a field pwrite and a .json pread through a seq=
-    mount and one without; a write section of two stores on the mapping, and two plain stores.
-    No one polls."""
+    mount and one without; Mapped<T>::update of a two-field struct, and two plain atomic
+    stores. No one polls."""
     mounts = {name: pos_mount(s, cfg, "pinned", f"cost-{name}", options)
               for name, options in (("seq", "seq=seq"), ("noseq", ""))}
     for op, file, label in (("pwrite", "x", "seq-pwrite"), ("pread", ".json", "seq-json")):

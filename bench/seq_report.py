@@ -28,9 +28,10 @@ def snapshot_table(res):
     """Mixed reads with seq= and without, per reader."""
     m = lambda setup, kind, key: res.median(setup, "unpinned", f"snap-{kind}-{key}")
     print("\nSequence counter (-o seq=seq on struct pos), mixed snapshots, unpinned: two protocol "
-          "writers\nstore x = i, y = -i, name = i as fast as they can; readers pread .json, .raw "
-          "and name on\nheld descriptors, one copies the mapping (SeqLock::read with seq=, plain "
-          "loads without).\nmixed: not one stored state; eagain: the read failed with EAGAIN.")
+          "writers\n(SeqLock, Mapped<pos>::update) store x = i, y = -i, name = i as fast as they "
+          "can;\nreaders pread .json, .raw and name on held descriptors, one copies the mapping\n"
+          "(Mapped<pos>::snapshot with seq=, plain loads without). mixed: not one stored state;\n"
+          "eagain: the read failed with EAGAIN.")
     fmt = "%-17s %10s %8s %7s %12s %9s %7s"
     print(fmt % ("reader", "seq reads", "mixed", "eagain", "no-seq reads", "mixed", "eagain"))
     for kind, label in KINDS:
@@ -57,8 +58,8 @@ def notify_table(res, trials):
 def cost_table(res):
     """seq= against no seq= through the mount; a write section against two stores."""
     print("\nCost, pinned, µs per op, best of alternating trials (no poller): through the mount "
-          "with\nseq= and without; on the mapping, a write section of two stores (SeqLock enter, "
-          "2 stores,\nleave and FUTEX_WAKE) and two plain atomic stores.")
+          "with\nseq= and without; on the mapping, Mapped<T>::update of a struct of two fields and "
+          "its counter\n(enter, 2 stores, leave and FUTEX_WAKE) and two plain atomic stores.")
     fmt = "%-34s %10s %10s %8s"
     print(fmt % ("operation", "seq=", "baseline", "ratio"))
     for op, label in (("seq-pwrite", "pwrite x, held fd"), ("seq-json", "pread .json, held fd")):
@@ -66,7 +67,7 @@ def cost_table(res):
         print(fmt % (label, cell(a, 2), cell(b, 2), ratio(a, b)))
     a, b = res.median("update", "pinned", "seq-mapping"), res.median("stores", "pinned",
                                                                       "seq-mapping")
-    print(fmt % ("2 stores: write section vs plain", cell(a, 4), cell(b, 4), ratio(a, b)))
+    print(fmt % ("x, y: Mapped::update vs 2 stores", cell(a, 4), cell(b, 4), ratio(a, b)))
 
 
 def idle_table(res):

@@ -7,8 +7,9 @@
 //                                             protocol) or plain (it copies without it)
 //
 // Two writer threads store x = i, y = -i, name = "i/i" (10 digits each) in write sections on the
-// mapping of SEGMENT, each its own i. Three reader threads pread, on held descriptors, MOUNT's
-// .json, .raw and name, READS / 3 times each; a fourth copies the mapping (SeqLock::read with
+// mapping of SEGMENT, each its own i: one through fieldfs::SeqLock, one through
+// fieldfs::Mapped<pos>::update. Three reader threads pread, on held descriptors, MOUNT's .json,
+// .raw and name, READS / 3 times each; a fourth copies the mapping (Mapped<pos>::snapshot with
 // seq, plain atomic loads without) until they are done. One line per reader:
 //
 //   KIND reads=N mixed=M eagain=E
@@ -86,31 +87,37 @@ void read_file(const std::string& path, long n, Tally& t) {
   ::close(fd);
 }
 
-/// Copies the mapping until `done`, with the protocol (waiting as the daemon does) or without.
-void read_mapping(pos& p, bool protocol, const std::atomic<bool>& done, Tally& t) {
-  fieldfs::SeqLock lock = bench::lock_of(p, fieldfs::SeqLock::kDefaultBound);
-  int x = 0, y = 0;
-  char name[sizeof(pos::name)];
+/// Copies the mapping until `done`: Mapped<pos>::snapshot (waiting as the daemon does), or
+/// plain atomic loads without the protocol.
+void read_mapping(pos& p, const char* segment, bool protocol, const std::atomic<bool>& done,
+                  Tally& t) {
+  auto m = bench::mapped_pos(segment, fieldfs::SeqLock::kDefaultBound);
+  pos copy{};
   while (!done.load(std::memory_order_relaxed)) {
     ++t.reads;
     if (protocol) {
-      if (!lock.read([&] { bench::copy(p, x, y, name); })) {
+      auto snap = m.try_snapshot();
+      if (!snap) {
         ++t.eagain;
         continue;
       }
+      copy = *snap;
     } else {
-      bench::copy(p, x, y, name);
+      bench::copy(p, copy.x, copy.y, copy.name);
     }
-    name[sizeof name - 1] = '\0';
-    t.mixed += !bench::consistent(x, y, name);
+    copy.name[sizeof copy.name - 1] = '\0';
+    t.mixed += !bench::consistent(copy.x, copy.y, copy.name);
   }
 }
 
-/// Stores i = first, first + 2, ... in write sections until `done`.
-void write_loop(pos& p, int first, const std::atomic<bool>& done) {
+/// Stores i = first, first + 2, ... in write sections until `done`: writer 0 with SeqLock and
+/// atomic stores of each byte, writer 1 with Mapped<pos>::update.
+void write_loop(pos& p, const char* segment, int first, const std::atomic<bool>& done) {
   fieldfs::SeqLock lock = bench::lock_of(p);
+  auto m = bench::mapped_pos(segment, std::chrono::seconds(10));
   for (int i = first; !done.load(std::memory_order_relaxed); i = (i + 2) % 1'000'000'000) {
-    if (!bench::store(lock, p, i)) bench::die(kProgram, "a write section timed out");
+    bool stored = first == 0 ? bench::store(lock, p, i) : bench::update(m, i);
+    if (!stored) bench::die(kProgram, "a write section timed out");
   }
 }
 
@@ -131,8 +138,10 @@ int main(int argc, char** argv) {
   std::atomic<bool> done{false};
   std::vector<Tally> tallies = {{"json"}, {"raw"}, {"name"}, {"mapping"}};
   std::vector<std::thread> writers, readers;
-  for (int w = 0; w < 2; ++w) writers.emplace_back(write_loop, std::ref(p), w, std::cref(done));
-  std::thread mapping(read_mapping, std::ref(p), protocol, std::cref(done), std::ref(tallies[3]));
+  for (int w = 0; w < 2; ++w)
+    writers.emplace_back(write_loop, std::ref(p), argv[4], w, std::cref(done));
+  std::thread mapping(read_mapping, std::ref(p), argv[4], protocol, std::cref(done),
+                      std::ref(tallies[3]));
   const char* files[3] = {"/.json", "/.raw", "/name"};
   for (std::size_t r = 0; r < 3; ++r)
     readers.emplace_back(read_file, mount + files[r], each, std::ref(tallies[r]));
