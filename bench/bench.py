@@ -9,11 +9,13 @@ mapping of the segment (the physical limit), Redis on loopback, and the page-cac
 (null_fs -o cache=open|noopen); each pinned to CPU 0 (client and daemon) and unpinned. Every
 operation runs on each setup in BENCH_TRIALS alternating trials; a row is the best trial.
 Then concurrent readers, what readers see while the mapping changes (coherence), field-count
-scale and the idle daemon's CPU time.
+scale, the idle daemon's CPU time, and the sequence counter's figures (-o seq=, seq_phases).
 
 A report, not a gate: it exits 0 when a target fails, and prints FAIL. BENCH_BATCHES (default
 9) and BENCH_BATCH_MS (default 100) set the batches of one trial; BENCH_TRIALS (default 5) the
-trials per setup; BENCH_COHERENCE_S (default 5) the seconds of each coherence check."""
+trials per setup; BENCH_COHERENCE_S (default 5) the seconds of each coherence check;
+BENCH_SNAPSHOT_READS and BENCH_NOTIFY_SAMPLES the size of the sequence counter's figures (see
+config())."""
 
 import os
 import signal
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 
 import chart
 import phases
+import seq_phases
 from client import Client
 from report import print_tables, write_csv
 from results import PINS, Results
+from seq_report import print_seq_tables
 from session import MountError, Session
 from targets import print_targets
 
@@ -40,6 +44,8 @@ class Config:
     batch_ms: int
     trials: int
     coherence_s: int
+    snapshot_reads: int
+    notify_samples: int
 
     def path(self, *parts):
         """A path under the source tree's root."""
@@ -67,11 +73,18 @@ def env_int(name, default):
 
 
 def config():
-    """The settings from the environment."""
+    """The settings from the environment. The snapshot reads default to 1,000,000 scaled by
+    how much shorter BENCH_BATCHES, BENCH_BATCH_MS and BENCH_COHERENCE_S make the run than their
+    defaults (CI's 3, 50 and 2: 66,667); the notification's stores per trial to 40 per second of
+    BENCH_COHERENCE_S."""
+    batches, batch_ms = env_int("BENCH_BATCHES", 9), env_int("BENCH_BATCH_MS", 100)
+    coherence_s = env_int("BENCH_COHERENCE_S", 5)
+    reads = round(1_000_000 * batches * batch_ms * coherence_s / (9 * 100 * 5))
     return Config(root=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                  batches=env_int("BENCH_BATCHES", 9), batch_ms=env_int("BENCH_BATCH_MS", 100),
-                  trials=env_int("BENCH_TRIALS", 5),
-                  coherence_s=env_int("BENCH_COHERENCE_S", 5))
+                  batches=batches, batch_ms=batch_ms, trials=env_int("BENCH_TRIALS", 5),
+                  coherence_s=coherence_s,
+                  snapshot_reads=env_int("BENCH_SNAPSHOT_READS", max(3, reads)),
+                  notify_samples=env_int("BENCH_NOTIFY_SAMPLES", 40 * coherence_s))
 
 
 def measure(s, cfg, client, results):
@@ -88,6 +101,7 @@ def measure(s, cfg, client, results):
     print("bench: measuring scale and idle cost")
     note = phases.scale(s, cfg, client, results)
     phases.idle(s, cfg, results)
+    seq_phases.measure(s, cfg, client, results)
     return note
 
 
@@ -101,6 +115,7 @@ def run(cfg):
         os.makedirs(out, exist_ok=True)
         write_csv(results, os.path.join(out, "results.csv"))
         print_tables(results, cfg.trials)
+        print_seq_tables(results, cfg)
         print_targets(results, cfg.trials)
         if note:
             print(note)

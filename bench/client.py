@@ -56,9 +56,13 @@ class Client:
         {name: the trial with the lowest median}. The best trial is the one the machine's other
         work disturbed least, so that ratios of best to best compare the setups themselves. A
         setup whose trial fails is not tried again: a failure is not noise."""
+        return self.best_of_runs(pin, [(name, op, target) for name, target in setups], trials)
+
+    def best_of_runs(self, pin, runs, trials):
+        """best_of for (name, op, target) runs whose operations differ."""
         best, failed = {}, set()
         for _ in range(trials):
-            for name, target in setups:
+            for name, op, target in runs:
                 if name in failed:
                     continue
                 summary = self.time(pin, op, [target])[0]

@@ -12,6 +12,9 @@
 //           pwrite  pwrite "1\n" at offset 0 on a held descriptor
 //           load    atomic load of the int at offset 0          TARGET: a segment file to map
 //           store   atomic store of the int at offset 0
+//           stores2 two atomic stores (release), to the ints at offsets 4 and 8
+//           update2 the same two members in one fieldfs::Mapped<T>::update (T: a 4-byte
+//                   counter and the two ints; SPEC §8: enter, stores, leave and FUTEX_WAKE)
 //           get     Redis GET, one client, no pipelining        TARGET: PORT on 127.0.0.1
 //           set     Redis SET
 //       Several targets are timed batch by batch in turn; one line for each, in order.
@@ -37,6 +40,8 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -45,6 +50,8 @@
 #include <string_view>
 #include <system_error>
 #include <vector>
+
+#include "fieldfs/mapped.hpp"
 
 namespace {
 
@@ -173,14 +180,52 @@ std::unique_ptr<Timer> file_timer(std::string_view op, const char* path) {
   die("unknown operation " + std::string(op));
 }
 
-std::unique_ptr<Timer> mapping_timer(std::string_view op, const char* path) {
+/// The first `bytes` of the segment file `path`, mapped shared, read and write.
+std::uint32_t* map_words(const char* path, std::size_t bytes) {
   int fd = open_or_die(path, O_RDWR);
-  void* p = mmap(nullptr, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) die(std::string("mmap ") + path);
   ::close(fd);
-  std::atomic_ref<int> field(*static_cast<int*>(p));  // compilers never elide atomic accesses
+  return static_cast<std::uint32_t*>(p);
+}
+
+/// A struct of two fields and its sequence counter, as update2 sees the segment.
+struct Two {
+  std::uint32_t seq;
+  std::int32_t x;
+  std::int32_t y;
+};
+
+/// Mapped<Two>::update storing both fields, on the segment at `path` (/dev/shm/NAME).
+std::unique_ptr<Timer> update_timer(const char* path) {
+  std::string_view name(path);
+  if (name.starts_with("/dev/shm/")) name.remove_prefix(9);
+  auto m = std::make_shared<fieldfs::Mapped<Two>>(name, &Two::seq);
+  return loop([m, v = 0]() mutable {
+    ++v;
+    m->update([v](Two& t) {
+      t.x = v;
+      t.y = -v;
+    });
+  });
+}
+
+std::unique_ptr<Timer> mapping_timer(std::string_view op, const char* path) {
+  std::uint32_t* words = map_words(path, 3 * sizeof(std::uint32_t));
+  std::atomic_ref<int> field(*reinterpret_cast<int*>(words));  // never elided, unlike plain
   if (op == "load") return loop([field] { (void)field.load(std::memory_order_acquire); });
-  return loop([field, value = 0]() mutable { field.store(++value, std::memory_order_release); });
+  if (op == "store") {
+    return loop([field, value = 0]() mutable { field.store(++value, std::memory_order_release); });
+  }
+  std::atomic_ref<std::uint32_t> x(words[1]), y(words[2]);
+  if (op == "stores2") {
+    return loop([x, y, v = 0U]() mutable {
+      x.store(++v, std::memory_order_release);
+      y.store(v, std::memory_order_release);
+    });
+  }
+  errno = EINVAL;
+  die("unknown operation " + std::string(op));
 }
 
 int connect_loopback(int port) {
@@ -243,7 +288,8 @@ std::unique_ptr<Timer> redis_timer(std::string_view op, int port) {
 }
 
 std::unique_ptr<Timer> make_timer(std::string_view op, const char* target) {
-  if (op == "load" || op == "store") return mapping_timer(op, target);
+  if (op == "update2") return update_timer(target);
+  if (op == "load" || op == "store" || op == "stores2") return mapping_timer(op, target);
   if (op == "get" || op == "set") return redis_timer(op, std::atoi(target));
   return file_timer(op, target);
 }

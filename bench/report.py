@@ -32,11 +32,12 @@ def write_csv(results, path):
 
 
 def ratio_table(results, unit, cell):
-    """Rows of one unit (not scale), a blank line where the pinning changes."""
+    """Rows of one unit (not scale, not seq_report's), a blank line where the pinning
+    changes."""
     fmt = "%-9s %-11s %-18s %10s %10s %10s %8s %8s"
     last = None
     for r in results.rows:
-        if r.unit != unit or r.setup.startswith("scale"):
+        if r.unit != unit or r.setup.startswith("scale") or r.op not in LABEL:
             continue
         if r.pin != last:
             print()
