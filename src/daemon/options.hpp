@@ -31,10 +31,10 @@ struct Options {
   std::optional<gid_t> gid;  ///< -o gid=N: their group (default: the mounting user's)
   mode_t umask = 022;        ///< -o umask=OCTAL: bits cleared from 0666, 0444 and 0777
   unsigned poll_ms = 10;
-  std::string seq;             ///< -o seq=FIELD: the sequence counter's path (SPEC §8)
-  unsigned seq_wait_ms = 200;  ///< -o seq_wait_ms=N: bound of a wait on an odd counter
-  std::string etcd;            ///< -o etcd=URL,URL: replicate through etcd (SPEC §9)
-  std::string etcd_key;        ///< -o etcd_key=KEY (default fieldfs/SOURCE)
+  std::string seq;                  ///< -o seq=FIELD: the sequence counter's path (SPEC §8)
+  unsigned seq_wait_ms = 200;       ///< -o seq_wait_ms=N: bound of a wait on an odd counter
+  std::string etcd;                 ///< -o etcd=URL,URL: replicate through etcd (SPEC §9)
+  std::string etcd_key;             ///< -o etcd_key=KEY (default fieldfs/SOURCE)
   unsigned etcd_timeout_ms = 2000;  ///< -o etcd_timeout_ms=N: bound of one etcd call
   unsigned max_read =
       4096;  ///< one page: a field's text fits, and cat's 128 KiB reads pin one page

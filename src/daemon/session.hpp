@@ -50,7 +50,7 @@ class Session {
   fuse_session* se_;
   Options options_;
   bool mounted_ = false;
-  std::optional<int> mount_id_;  ///< from /proc/self/mountinfo right after the mount
+  std::optional<int> mount_id_;             ///< from /proc/self/mountinfo right after the mount
   std::atomic<Watcher*> watcher_{nullptr};  ///< while serve() runs
   // The ops' userdata, whose address libfuse is given at creation, before the tree exists; it
   // is constructed in serve(), before the mount (the ops run only after it).

@@ -42,7 +42,7 @@ Result<std::string> Replica::local_image() const {
 }
 
 void Replica::contact(bool ok) {
-  if (connected_.exchange(ok) == ok) return;
+  if (connected_.exchange(ok) == ok || !started_) return;  // joining is not a transition
   options_.log(ok ? "etcd: connected again (key " + options_.key + ")"
                   : "etcd: no endpoint answers; reads serve the last state applied, writes fail "
                     "with EIO (key " +
@@ -158,6 +158,7 @@ void Replica::publish_mapping_stores() {
 }
 
 void Replica::start() {
+  started_ = true;
   watcher_ = std::jthread([this](const std::stop_token& stop) { watch_loop(stop); });
   checker_ = std::jthread([this](const std::stop_token& stop) { check_loop(stop); });
 }

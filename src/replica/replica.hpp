@@ -82,7 +82,8 @@ class Replica final : public Writes {
   std::int64_t applied_ = 0;  ///< the key's revision known_ is
   std::atomic<std::int64_t> newest_{0};
   std::atomic<bool> connected_{false};
-  std::stop_source watch_stop_;  ///< replaced each time the watch is restarted
+  std::atomic<bool> started_{false};  ///< transitions are logged from start() on
+  std::stop_source watch_stop_;       ///< replaced each time the watch is restarted
   std::mutex watch_mutex_;
   std::jthread watcher_;
   std::jthread checker_;
