@@ -127,7 +127,11 @@ def cas(cfg, setup, mnts, results):
              for m in mnts]
     counts = []
     for p in procs:
-        out, _ = p.communicate(timeout=seconds + 60)
+        try:
+            out, _ = p.communicate(timeout=seconds + 60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, _ = p.communicate()
         cells = out.split()
         counts.append([int(c) for c in cells] if p.returncode == 0 and len(cells) == 2 else None)
     if None in counts:
