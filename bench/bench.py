@@ -9,7 +9,8 @@ mapping of the segment (the physical limit), Redis on loopback, and the page-cac
 (null_fs -o cache=open|noopen); each pinned to CPU 0 (client and daemon) and unpinned. Every
 operation runs on each setup in BENCH_TRIALS alternating trials; a row is the best trial.
 Then concurrent readers, what readers see while the mapping changes (coherence), field-count
-scale, the idle daemon's CPU time, and the sequence counter's figures (-o seq=, seq_phases).
+scale, the idle daemon's CPU time, the sequence counter's figures (-o seq=, seq_phases) and
+the fleet's (-o etcd=, fleet_phases: a 3-member etcd cluster and 3 hosts in network namespaces).
 
 A report, not a gate: it exits 0 when a target fails, and prints FAIL. BENCH_BATCHES (default
 9) and BENCH_BATCH_MS (default 100) set the batches of one trial; BENCH_TRIALS (default 5) the
@@ -25,9 +26,11 @@ import time
 from dataclasses import dataclass
 
 import chart
+import fleet_phases
 import phases
 import seq_phases
 from client import Client
+from fleet_report import print_fleet_tables
 from report import print_tables, write_csv
 from results import PINS, Results
 from seq_report import print_seq_tables
@@ -102,6 +105,7 @@ def measure(s, cfg, client, results):
     note = phases.scale(s, cfg, client, results)
     phases.idle(s, cfg, results)
     seq_phases.measure(s, cfg, client, results)
+    fleet_phases.measure(s, cfg, client, results)
     return note
 
 
@@ -116,6 +120,7 @@ def run(cfg):
         write_csv(results, os.path.join(out, "results.csv"))
         print_tables(results, cfg.trials)
         print_seq_tables(results, cfg)
+        print_fleet_tables(results, cfg)
         print_targets(results, cfg.trials)
         if note:
             print(note)

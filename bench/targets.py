@@ -4,6 +4,7 @@ figure is missing), and beside them the figures that are not targets: threads=2 
 CPU, Redis GET against open+read+close, and the page-cache prototype (a study: not offered)."""
 
 from results import FILE_OPS, LABEL, PINS, PROTOTYPES
+from fleet_report import fleet_targets
 from seq_report import seq_targets
 
 # Ratios to the floor are judged on the best of the alternating trials (Client.best_of): noise
@@ -142,4 +143,5 @@ def print_targets(res, trials):
     redis_targets(res, v)
     other_targets(res, v)
     seq_targets(res, v)
+    fleet_targets(res, v)
     v.summary()
