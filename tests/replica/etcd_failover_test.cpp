@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <future>
 #include <string>
 #include <thread>
@@ -14,6 +16,23 @@
 
 namespace fieldfs::test {
 namespace {
+
+/// Whether every thread of `pid` is stopped now: kill(SIGSTOP) returns before a thread that runs
+/// on the other CPU has stopped, and until then it may still answer.
+bool all_stopped(pid_t pid) {
+  std::error_code ec;
+  for (const auto& task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] != 'T') {
+      return false;
+    }
+  }
+  return !ec;
+}
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
@@ -73,6 +92,8 @@ TEST(EtcdFailoverTest, StoppedEtcdFailsWithinTheTimeout) {
   ASSERT_EQ(seen.wait_for(1, 2s).size(), 1U);
 
   ASSERT_EQ(kill(server.pid(), SIGSTOP), 0);
+  for (int i = 0; i < 1000 && !all_stopped(server.pid()); ++i) std::this_thread::sleep_for(1ms);
+  ASSERT_TRUE(all_stopped(server.pid()));
   const auto stopped = Clock::now();
   Result<EtcdKey> got = EtcdKey{};
   EXPECT_LT(timed([&] { got = etcd.get(k); }), kTimeout + kMargin);
