@@ -36,6 +36,11 @@ Schema pos_schema(std::uint32_t shift = 0, const char* x_type = "int32_t") {
   return s;
 }
 
+/// Stores y (offset 8) as a program that maps the segment does: one atomic store.
+void store_y(Segment& segment, std::int32_t v) {
+  std::atomic_ref<std::int32_t>(*reinterpret_cast<std::int32_t*>(segment.data() + 8)).store(v);
+}
+
 struct Host {
   Host(test::MemoryKv& kv, int n, Schema s = pos_schema()) : schema(std::move(s)) {
     name = "fieldfs-unit-replica-" + std::to_string(getpid()) + "-" + std::to_string(n);
@@ -158,7 +163,7 @@ TEST(ReplicaTest, AStoreThroughTheMappingIsPublished) {
   a.replica->start();
   b.replica->start();
   std::int32_t v = 77;
-  std::memcpy(a.segment->data() + 8, &v, sizeof v);  // y, as a program mapping A stores it
+  store_y(*a.segment, v);  // as a program mapping A stores it
   EXPECT_TRUE(b.shows("y", "77\n"));
 }
 
@@ -177,7 +182,7 @@ TEST(ReplicaTest, UnreachableWritesFailWithEioReadsServeAndTheReplicaConverges) 
   EXPECT_EQ(r.error(), std::errc::io_error);
   EXPECT_EQ(a.read(a.node("x")), "1\n");  // nothing changed, the last state is served
   std::int32_t v = 9;
-  std::memcpy(b.segment->data() + 8, &v, sizeof v);  // a store while etcd is away
+  store_y(*b.segment, v);  // a store while etcd is away
   for (int i = 0; i < 100 && a.replica->status().find("connected: no") == std::string::npos; ++i) {
     std::this_thread::sleep_for(10ms);
   }
