@@ -95,10 +95,11 @@ EOF
   dpkg-deb --fsys-tarfile "$deb_dev" | tar -xO "./usr/$libdir/pkgconfig/fieldfs.pc" |
     grep -q '^Cflags: -std=c++20 ' || fail "fieldfs.pc's Cflags lack -std=c++20"
 
-  # dpkg-shlibdeps finds libc6 ... libclang1-14 in the binaries; fuse3 (fusermount3, a program)
-  # and libclang-common-14-dev (headers libclang reads) are named in cmake/deb.cmake.
+  # dpkg-shlibdeps finds libc6 ... libclang1-14 and libcurl4 (etcd, -o etcd=) in the binaries;
+  # fuse3 (fusermount3, a program) and libclang-common-14-dev (headers libclang reads) are named
+  # in cmake/deb.cmake.
   check "fieldfs's Depends (names)" \
-    "fuse3 libc6 libclang-common-14-dev libclang1-14 libfuse3-3 libgcc-s1 libstdc++6" \
+    "fuse3 libc6 libclang-common-14-dev libclang1-14 libcurl4 libfuse3-3 libgcc-s1 libstdc++6" \
     "$(dep_names "$deb")"
   dpkg-deb -f "$deb" Depends | grep -q 'libc6 (>= [0-9.]*)' ||
     fail "libc6 without a version: $(dpkg-deb -f "$deb" Depends)"
