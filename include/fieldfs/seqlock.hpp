@@ -41,13 +41,16 @@ class SeqLock {
   /// copy within the bound (the counter stayed odd, or kept moving).
   template <typename F>
   Result<std::uint64_t> read(F&& copy) const {
-    Clock::time_point deadline = Clock::now() + bound_;
+    Clock::time_point
+        deadline{};  // set at the first wait or retry: an uncontended read reads no clock
     for (;;) {
       auto begun = begin_read(deadline);
       if (!begun) return begun;
       copy();
       if (!moved(*begun)) return *begun;
-      if (Clock::now() >= deadline) return fail(std::errc::resource_unavailable_try_again);
+      if (Clock::now() >= start_bound(deadline)) {
+        return fail(std::errc::resource_unavailable_try_again);
+      }
     }
   }
 
@@ -80,13 +83,15 @@ class SeqLock {
   void on_stuck(std::function<void(std::uint64_t value)> report) { on_stuck_ = std::move(report); }
 
  private:
-  /// Waits (bounded by `deadline`) for an even counter; returns it. EAGAIN.
-  Result<std::uint64_t> begin_read(Clock::time_point deadline) const;
+  /// `deadline`, set to now + bound first if it is still unset (the epoch).
+  Clock::time_point start_bound(Clock::time_point& deadline) const;
+  /// Waits (bounded by `deadline`, started if unset) for an even counter; returns it. EAGAIN.
+  Result<std::uint64_t> begin_read(Clock::time_point& deadline) const;
   /// After a copy: acquire fence, then whether the counter is no longer `s`.
   bool moved(std::uint64_t s) const;
   /// Waits until the counter is no longer `odd` or `deadline` passes; false on the deadline
   /// (reported through on_stuck_).
-  bool wait_while(std::uint64_t odd, Clock::time_point deadline) const;
+  bool wait_while(std::uint64_t odd, Clock::time_point& deadline) const;
 
   std::byte* counter_;
   unsigned width_;

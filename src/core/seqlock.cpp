@@ -50,13 +50,18 @@ bool SeqLock::moved(std::uint64_t s) const {
   return word<std::uint32_t>(counter_).load(std::memory_order_relaxed) != s;
 }
 
-bool SeqLock::wait_while(std::uint64_t odd, Clock::time_point deadline) const {
+SeqLock::Clock::time_point SeqLock::start_bound(Clock::time_point& deadline) const {
+  if (deadline == Clock::time_point{}) deadline = Clock::now() + bound_;
+  return deadline;
+}
+
+bool SeqLock::wait_while(std::uint64_t odd, Clock::time_point& deadline) const {
   for (int i = 0; i < kSpins; ++i) {
     if (value() != odd) return true;
     cpu_relax();
   }
   for (;;) {
-    auto left = deadline - Clock::now();
+    auto left = start_bound(deadline) - Clock::now();
     if (left <= Clock::duration::zero()) break;
     wait_change(static_cast<std::uint32_t>(odd), std::min<Clock::duration>(left, kSlice));
     if (value() != odd) return true;
@@ -65,7 +70,7 @@ bool SeqLock::wait_while(std::uint64_t odd, Clock::time_point deadline) const {
   return false;
 }
 
-Result<std::uint64_t> SeqLock::begin_read(Clock::time_point deadline) const {
+Result<std::uint64_t> SeqLock::begin_read(Clock::time_point& deadline) const {
   std::uint64_t s = value();
   while ((s & 1) != 0) {
     if (!wait_while(s, deadline)) return fail(std::errc::resource_unavailable_try_again);
@@ -75,7 +80,7 @@ Result<std::uint64_t> SeqLock::begin_read(Clock::time_point deadline) const {
 }
 
 Result<std::uint64_t> SeqLock::enter(std::optional<std::uint64_t> expected) {
-  Clock::time_point deadline = Clock::now() + bound_;
+  Clock::time_point deadline{};  // started by the first wait: an uncontended entry reads no clock
   std::uint64_t s = value();
   for (;;) {
     if ((s & 1) != 0) {
